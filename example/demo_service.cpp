@@ -1,0 +1,266 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+// The example service `./tools/demo` runs: a pipeline of actors doing real
+// work. A source produces batches of log lines, a pool of parser actors
+// tokenises and fingerprints them, an aggregator keeps word counts, and a
+// reporter prints one summary line per second. Ctrl-C or SIGTERM stops it
+// cleanly (every actor's post_stop runs, the shutdown report is printed).
+//
+// Options: --workers N (worker threads), --parsers N, --rate N (lines per
+// tick, 100 ticks/s), --duration S (stop by itself after S seconds).
+
+#include <spindle/system.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct lines
+{
+    std::vector<std::string> text;
+};
+struct word_counts
+{
+    std::vector<std::pair<std::string, std::uint32_t>> counts;
+    std::uint64_t fingerprint;
+    std::size_t lines;
+};
+struct tick
+{
+};
+struct summary
+{
+    std::uint64_t lines = 0;
+    std::uint64_t words = 0;
+    std::uint64_t fingerprint = 0;
+    std::string top_word;
+    std::uint64_t top_count = 0;
+};
+struct get_summary
+{
+};
+
+// FNV-1a: a fingerprint of everything parsed, so the work cannot be skipped
+std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull)
+{
+    for(unsigned char c : s)
+        h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+
+class aggregator : public spindle::actor<aggregator, word_counts, get_summary>
+{
+    std::map<std::string, std::uint64_t> counts_;
+    summary s_;
+
+public:
+    void on(word_counts&& w)
+    {
+        s_.lines += w.lines;
+        s_.fingerprint ^= w.fingerprint;
+        for(auto& [word, n] : w.counts)
+        {
+            s_.words += n;
+            auto& total = counts_[word];
+            total += n;
+            if(total > s_.top_count)
+            {
+                s_.top_count = total;
+                s_.top_word = word;
+            }
+        }
+    }
+
+    summary on(get_summary) { return s_; }
+};
+
+class parser : public spindle::actor<parser, lines>
+{
+    spindle::actor_ref<aggregator> sink_;
+
+public:
+    explicit parser(spindle::actor_ref<aggregator> sink) : sink_(std::move(sink)) {}
+
+    void on(lines&& batch)
+    {
+        std::map<std::string, std::uint32_t> local;
+        std::uint64_t fp = 0;
+        for(auto const& line : batch.text)
+        {
+            fp ^= fnv1a(line);
+            std::size_t i = 0;
+            while(i < line.size())
+            {
+                while(i < line.size() && line[i] == ' ')
+                    ++i;
+                std::size_t j = i;
+                while(j < line.size() && line[j] != ' ')
+                    ++j;
+                if(j > i)
+                    ++local[line.substr(i, j - i)];
+                i = j;
+            }
+        }
+        sink_.tell(word_counts{{local.begin(), local.end()}, fp, batch.text.size()});
+    }
+};
+
+class source : public spindle::actor<source, tick>
+{
+    std::vector<spindle::actor_ref<parser>> parsers_;
+    std::size_t per_tick_;
+    std::size_t next_ = 0;
+    std::uint64_t rng_ = 0x9e3779b97f4a7c15ull;
+
+    std::uint64_t rand()
+    {
+        rng_ ^= rng_ << 13;
+        rng_ ^= rng_ >> 7;
+        rng_ ^= rng_ << 17;
+        return rng_;
+    }
+
+public:
+    source(std::vector<spindle::actor_ref<parser>> parsers, std::size_t per_tick)
+        : parsers_(std::move(parsers)), per_tick_(per_tick)
+    {
+    }
+
+    void on(tick)
+    {
+        static constexpr std::string_view words[] = {
+            "actor", "fiber", "mailbox", "spindle", "boost", "message", "worker", "steal",
+            "ask", "tell", "timer", "supervisor", "stream", "metric", "health", "queue"};
+        // one batch per parser, so every parser has work each tick
+        std::size_t const per_batch = per_tick_ / parsers_.size() + 1;
+        for(auto& p : parsers_)
+        {
+            lines batch;
+            batch.text.reserve(per_batch);
+            for(std::size_t l = 0; l < per_batch; ++l)
+            {
+                std::string line;
+                for(int w = 0; w < 8; ++w)
+                {
+                    line += words[rand() % std::size(words)];
+                    line += ' ';
+                }
+                batch.text.push_back(std::move(line));
+            }
+            p.tell(std::move(batch));
+        }
+        ++next_;
+    }
+};
+
+spindle::spawn_options named(std::string name)
+{
+    spindle::spawn_options o;
+    o.name = std::move(name);
+    return o;
+}
+
+unsigned arg(int argc, char** argv, std::string_view name, unsigned def)
+{
+    for(int i = 1; i + 1 < argc; ++i)
+        if(argv[i] == name)
+            return static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 10));
+    return def;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    for(int i = 1; i < argc; ++i)
+    {
+        std::string_view a = argv[i];
+        if(a == "--help" || a == "-h")
+        {
+            std::cout << "usage: demo_service [--workers N] [--parsers N] [--rate LINES_PER_TICK] "
+                         "[--duration SECONDS]\n";
+            return 0;
+        }
+    }
+    unsigned const workers = arg(argc, argv, "--workers", 0);
+    unsigned const nparsers = std::max(1u, arg(argc, argv, "--parsers", 4));
+    unsigned const rate = std::max(1u, arg(argc, argv, "--rate", 200));
+    unsigned const duration = arg(argc, argv, "--duration", 0);
+
+    // Signals are taken by one thread with sigwait: block them before any
+    // thread starts, so no worker is ever interrupted by them.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    spindle::system_options opts;
+    opts.worker_threads = workers;
+    opts.name = "demo";
+    spindle::system sys(opts);
+
+    auto agg = sys.spawn_with<aggregator>(named("aggregator"));
+    std::vector<spindle::actor_ref<parser>> parsers;
+    for(unsigned i = 0; i < nparsers; ++i)
+        parsers.push_back(sys.spawn_with<parser>(named("parser-" + std::to_string(i)), agg));
+    auto src = sys.spawn_with<source>(named("source"), parsers, std::size_t{rate});
+    auto ticks = sys.send_periodically(src, 10ms, tick{});
+
+    std::atomic<bool> stop{false};
+    std::thread signals([&] {
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        stop = true;
+    });
+
+    std::cout << "spindle demo: " << sys.options().worker_threads << " workers, " << nparsers
+              << " parsers; Ctrl-C stops" << std::endl;
+    auto const start = std::chrono::steady_clock::now();
+    std::uint64_t last_lines = 0;
+    auto last_stats = sys.stats();
+    for(unsigned second = 1; !stop; ++second)
+    {
+        for(int i = 0; i < 10 && !stop; ++i)
+            std::this_thread::sleep_for(100ms);
+        if(stop)
+            break;
+        auto s = agg.ask(get_summary{}, 2s).get();
+        auto st = sys.stats();
+        std::cout << "t=" << second << "s lines/s=" << (s.lines - last_lines)
+                  << " msgs/s=" << (st.messages - last_stats.messages) << " actors=" << st.actors
+                  << " fibers=" << st.fibers << " words=" << s.words << " top=" << s.top_word << ":"
+                  << s.top_count << " fingerprint=" << std::hex << s.fingerprint << std::dec
+                  << " dead_letters=" << st.dead_letters << std::endl;
+        last_lines = s.lines;
+        last_stats = st;
+        if(duration && std::chrono::steady_clock::now() - start >= std::chrono::seconds(duration))
+            break;
+    }
+    if(!stop)
+        pthread_kill(signals.native_handle(), SIGTERM); // wakes the sigwait
+    signals.join();
+
+    sys.timers().cancel(ticks);
+    auto rep = sys.shutdown(5s);
+    std::cout << "stopped " << rep.stopped << " actors"
+              << (rep.clean() ? ", clean shutdown" : ", some actors missed the deadline") << std::endl;
+    return rep.clean() ? 0 : 1;
+}

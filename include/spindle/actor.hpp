@@ -1,0 +1,143 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_ACTOR_HPP
+#define SPINDLE_ACTOR_HPP
+
+#include <spindle/detail/config.hpp>
+#include <spindle/detail/type_list.hpp>
+#include <spindle/id.hpp>
+#include <spindle/mailbox.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+namespace spindle {
+
+template<class Actor>
+class actor_ref;
+class basic_actor_ref;
+class timer_service;
+class system;
+
+namespace detail {
+class actor_cell;
+struct system_state;
+} // namespace detail
+
+/// What the runtime does with an actor after the current handler returns.
+enum class directive : std::uint8_t
+{
+    resume,  ///< keep handling messages (the default)
+    stop,    ///< stop: `post_stop` runs, queued messages go to dead letters
+    restart  ///< replace the behaviour with a fresh one (`post_stop`, new object, `pre_start`)
+};
+
+/** Options of one spawn. */
+struct spawn_options
+{
+    /// Registers the actor under this name (see `system::lookup`); empty: unnamed.
+    std::string name;
+
+    /// The actor's mailbox; `std::nullopt` takes the system's default.
+    std::optional<mailbox_options> mailbox;
+};
+
+/** The untyped base of every actor: lifecycle hooks and runtime services.
+
+    Users derive from @ref actor, which adds the typed message set. All
+    member functions are called on the actor's own fiber, one at a time.
+*/
+class SPINDLE_DECL actor_base
+{
+public:
+    virtual ~actor_base();
+
+    /** Runs on the actor's fiber before its first message (and after a
+        restart, on the new object). An exception here is a failure: the
+        actor stops.
+    */
+    virtual void pre_start() {}
+
+    /** Runs on the actor's fiber after its last message, when it stops or
+        before a restart replaces it. Exceptions are caught and reported.
+    */
+    virtual void post_stop() {}
+
+    /// This actor's id. Valid from `pre_start` on (not in the constructor).
+    actor_id id() const noexcept;
+
+    /// Ask the runtime to stop this actor when the current handler returns.
+    void stop() noexcept { directive_ = directive::stop; }
+
+    /// Ask for a fresh behaviour object when the current handler returns.
+    /// The mailbox, id and every `actor_ref` stay valid; queued messages stay.
+    void restart() noexcept { directive_ = directive::restart; }
+
+    /// The system's timer service (its clock may be a test's manual clock).
+    timer_service& timers() const noexcept;
+
+    /** Sleeps on the system clock; parks only this actor.
+
+        @return false if the system began shutting down (the stop token fired).
+    */
+    bool sleep_for(std::chrono::nanoseconds d) const;
+
+    /// Fires when the system shuts down or this actor is asked to stop;
+    /// long-running handlers poll it.
+    std::stop_token stop_token() const noexcept;
+
+    /// The system this actor runs in (a non-owning handle valid while the actor runs).
+    spindle::system& system() const noexcept;
+
+private:
+    friend class detail::actor_cell;
+    template<class, class...>
+    friend class actor;
+    detail::actor_cell* cell_ = nullptr;
+    directive directive_ = directive::resume;
+};
+
+/** Base class of a typed actor.
+
+    @code
+    struct add { int n; };
+    struct total {};
+
+    struct counter : spindle::actor<counter, add, total>
+    {
+        int sum = 0;
+        void on(add const& m) { sum += m.n; }
+        int on(total) { return sum; } // the reply to an ask
+    };
+    @endcode
+
+    @tparam Self The derived class (CRTP).
+    @tparam Messages Every user message type the actor accepts. For each, the
+    class has a handler `on(M)` (by value, `M const&` or `M&&`); its return
+    value is the reply to an `ask` (ignored for `tell`). Sending any other
+    type is a compile error naming the actor and the message.
+
+    A handler may block fiber-style (`ask(...).get()`, `sleep_for`, a fiber
+    channel): only this actor waits; its mailbox keeps filling in order.
+    System messages (start, stop) need no declaration.
+*/
+template<class Self, class... Messages>
+class actor : public actor_base
+{
+public:
+    /// The declared message set.
+    using message_types = detail::type_list<Messages...>;
+
+    /// A typed reference to this actor. Valid from `pre_start` on.
+    actor_ref<Self> self() const noexcept;
+};
+
+} // namespace spindle
+
+#endif

@@ -1,0 +1,141 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_ASK_HPP
+#define SPINDLE_ASK_HPP
+
+#include <spindle/detail/config.hpp>
+#include <spindle/detail/reply.hpp>
+#include <spindle/error.hpp>
+
+#include <boost/fiber/future.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <utility>
+
+namespace spindle {
+
+/** The pending reply of an `ask`.
+
+    Waiting is fiber-aware: inside an actor's handler or any fiber, `get()`
+    parks only that fiber (the actor's mailbox keeps filling in order and
+    other actors on the same worker keep running); on a plain thread it
+    blocks that thread. For Asio code that must never block, use
+    `async_ask` (`<spindle/async_ask.hpp>`).
+
+    The future completes exactly once: with the handler's return value, or
+    with `error::ask_timeout` when the timeout expires first,
+    `error::actor_stopped` or `error::mailbox_full` when the request could not
+    be delivered, or `error::handler_failed` when the handler threw.
+
+    @tparam R The handler's return type (`void` allowed).
+
+    @par Thread safety
+    A future is used by one waiter at a time; it may be moved between threads.
+*/
+template<class R>
+class ask_future
+{
+    boost::fibers::future<boost::system::result<R>> f_;
+
+public:
+    /// The value type of the reply.
+    using value_type = R;
+
+    /// An empty future (`valid() == false`).
+    ask_future() = default;
+
+    /// Wraps a fiber future of a result (used by the runtime).
+    explicit ask_future(boost::fibers::future<boost::system::result<R>>&& f) noexcept
+        : f_(std::move(f))
+    {
+    }
+
+    /// True until the result has been taken.
+    bool valid() const noexcept { return f_.valid(); }
+
+    /** Waits for the reply and returns it without throwing.
+
+        @return The reply or the error; the future becomes invalid.
+    */
+    boost::system::result<R> result()
+    {
+        if(!f_.valid())
+            return boost::system::error_code(error::no_reply);
+        return f_.get();
+    }
+
+    /** Waits for the reply.
+
+        @return The handler's return value.
+        @throws spindle::system_error with the error code described above.
+    */
+    R get()
+    {
+        auto r = result();
+        if(!r)
+            detail::throw_error(r.error(), "spindle::ask");
+        if constexpr(!std::is_void_v<R>)
+            return std::move(*r);
+    }
+
+    /** Waits for the reply, reporting failure through `ec`.
+
+        @param ec Set to the error, or cleared.
+        @return The value, or a value-initialised `R` on error.
+    */
+    R get(boost::system::error_code& ec)
+    {
+        auto r = result();
+        if(!r)
+        {
+            ec = r.error();
+            if constexpr(!std::is_void_v<R>)
+                return R{};
+            else
+                return;
+        }
+        ec = {};
+        if constexpr(!std::is_void_v<R>)
+            return std::move(*r);
+    }
+
+    /** Waits until the reply is there (or the future is empty). */
+    void wait() const
+    {
+        if(f_.valid())
+            f_.wait();
+    }
+};
+
+namespace detail {
+
+/// The reply state behind an @ref ask_future: a fiber promise.
+template<class R>
+class promise_reply final : public reply_state<R>
+{
+    boost::fibers::promise<boost::system::result<R>> p_;
+
+    void deliver(boost::system::result<R>&& r) noexcept override
+    {
+        try
+        {
+            p_.set_value(std::move(r));
+        }
+        catch(...)
+        {
+            // set_value throws only if already satisfied, which complete() excludes
+        }
+    }
+
+public:
+    ask_future<R> get_future() { return ask_future<R>(p_.get_future()); }
+};
+
+} // namespace detail
+} // namespace spindle
+
+#endif

@@ -1,0 +1,49 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_DETAIL_ENVELOPE_HPP
+#define SPINDLE_DETAIL_ENVELOPE_HPP
+
+#include <spindle/detail/config.hpp>
+#include <spindle/error.hpp>
+
+#include <typeinfo>
+
+namespace spindle {
+class actor_base;
+namespace detail {
+
+struct envelope;
+
+/** What the runtime can do with a queued message without knowing its type.
+
+    One static table exists per (actor, message, reply) combination, so an
+    envelope carries a single pointer of overhead beside the queue link.
+*/
+struct envelope_vtable
+{
+    /// Runs the handler on `self`, then destroys the envelope. If the handler
+    /// throws, a pending reply fails with `error::handler_failed`, the envelope
+    /// is destroyed and the exception propagates to the runtime.
+    void (*invoke)(envelope* e, actor_base& self);
+
+    /// Destroys the envelope unhandled; a pending reply fails with `reason`.
+    void (*discard)(envelope* e, error reason) noexcept;
+
+    /// The message type, for dead letters and diagnostics.
+    std::type_info const* type;
+};
+
+/// A queued message: an intrusive link, its table, then the typed payload.
+struct envelope
+{
+    envelope* next_ = nullptr;
+    envelope_vtable const* vtable_ = nullptr;
+};
+
+} // namespace detail
+} // namespace spindle
+
+#endif

@@ -1,0 +1,239 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_IMPL_ACTOR_REF_HPP
+#define SPINDLE_IMPL_ACTOR_REF_HPP
+
+#include <spindle/detail/runtime.hpp>
+#include <spindle/detail/type_list.hpp>
+#include <spindle/timer.hpp>
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace spindle {
+namespace detail {
+
+template<class A, class M>
+inline constexpr bool accepts_v = contains_v<M, typename A::message_types>;
+
+/** What an `ask` that does not compile returns: anything the caller then
+    does with it compiles, so the compiler prints the one error that matters.
+*/
+struct unsendable_reply
+{
+    struct any_value
+    {
+        template<class T>
+        operator T() const
+        {
+            return T();
+        }
+    };
+    any_value get() const { return {}; }
+    any_value get(boost::system::error_code&) const { return {}; }
+    any_value result() const { return {}; }
+    void wait() const {}
+    bool valid() const { return false; }
+};
+
+template<class A, class M>
+concept handles = requires(A& a, M&& m) { a.on(std::move(m)); };
+
+/// The message is declared and has a handler (a missing handler is reported by spawn).
+template<class A, class M>
+inline constexpr bool sendable_v = accepts_v<A, M> && handles<A, M>;
+
+template<class A, class M>
+using handler_result_t = decltype(std::declval<A&>().on(std::declval<M&&>()));
+
+template<class A, class M>
+struct tell_envelope final : envelope
+{
+    M msg_;
+
+    template<class U>
+    explicit tell_envelope(U&& u) : msg_(std::forward<U>(u))
+    {
+        vtable_ = &table;
+    }
+
+    static void invoke(envelope* e, actor_base& self)
+    {
+        std::unique_ptr<tell_envelope> p(static_cast<tell_envelope*>(e));
+        static_cast<A&>(self).on(std::move(p->msg_));
+    }
+
+    static void discard(envelope* e, error) noexcept { delete static_cast<tell_envelope*>(e); }
+
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(M)};
+};
+
+template<class A, class M, class R>
+struct ask_envelope final : envelope
+{
+    M msg_;
+    boost::intrusive_ptr<reply_state<R>> reply_;
+
+    template<class U>
+    ask_envelope(U&& u, reply_state<R>* r) : msg_(std::forward<U>(u)), reply_(r)
+    {
+        vtable_ = &table;
+    }
+
+    static void invoke(envelope* e, actor_base& self)
+    {
+        std::unique_ptr<ask_envelope> p(static_cast<ask_envelope*>(e));
+        try
+        {
+            if constexpr(std::is_void_v<R>)
+            {
+                static_cast<A&>(self).on(std::move(p->msg_));
+                p->reply_->complete(boost::system::result<void>());
+            }
+            else
+            {
+                p->reply_->complete(boost::system::result<R>(static_cast<A&>(self).on(std::move(p->msg_))));
+            }
+        }
+        catch(...)
+        {
+            p->reply_->complete(boost::system::error_code(error::handler_failed));
+            throw;
+        }
+    }
+
+    static void discard(envelope* e, error reason) noexcept
+    {
+        std::unique_ptr<ask_envelope> p(static_cast<ask_envelope*>(e));
+        p->reply_->complete(boost::system::error_code(reason));
+    }
+
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(M)};
+};
+
+template<class R>
+struct timeout_callback
+{
+    boost::intrusive_ptr<reply_state<R>> r;
+    void operator()() const { r->complete(boost::system::error_code(error::ask_timeout), true); }
+};
+
+/** Posts an ask: arms the timeout on the system clock, then posts the
+    envelope. Adopts the creation reference of `st`; every failure completes
+    `st` with its error.
+*/
+template<class A, class M, class U, class R>
+void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st)
+{
+    if(!cell)
+    {
+        st->complete(boost::system::error_code(error::actor_stopped));
+        intrusive_ptr_release(st);
+        return;
+    }
+    auto& timers = timers_of(*cell->sys_);
+    boost::system::error_code ec;
+    auto tid = timers.start(timeout, timeout_callback<R>{st}, ec);
+    if(ec)
+    {
+        // the timer service only refuses after shutdown
+        st->complete(boost::system::error_code(error::system_stopped));
+        intrusive_ptr_release(st);
+        return;
+    }
+    st->arm(timers, tid);
+    auto* env = new ask_envelope<A, M, R>(std::forward<U>(m), st);
+    intrusive_ptr_release(st); // the envelope and the timer hold it now
+    cell->post(env, true);
+}
+
+} // namespace detail
+
+template<class Actor>
+template<class M>
+send_status actor_ref<Actor>::tell(M&& m) const
+{
+    using msg_type = std::remove_cvref_t<M>;
+    if constexpr(!detail::accepts_v<Actor, msg_type>)
+    {
+        (void)sizeof(actor_does_not_handle_message<Actor, msg_type>);
+        return send_status::stopped;
+    }
+    else if constexpr(!detail::handles<Actor, msg_type>)
+    {
+        return send_status::stopped; // spawn<Actor> reports the missing handler
+    }
+    else
+    {
+        if(!cell_)
+            return send_status::stopped;
+        return cell_->post(new detail::tell_envelope<Actor, msg_type>(std::forward<M>(m)), true);
+    }
+}
+
+template<class Actor>
+template<class M>
+send_status actor_ref<Actor>::try_tell(M&& m) const
+{
+    using msg_type = std::remove_cvref_t<M>;
+    if constexpr(!detail::accepts_v<Actor, msg_type>)
+    {
+        (void)sizeof(actor_does_not_handle_message<Actor, msg_type>);
+        return send_status::stopped;
+    }
+    else if constexpr(!detail::handles<Actor, msg_type>)
+    {
+        return send_status::stopped; // spawn<Actor> reports the missing handler
+    }
+    else
+    {
+        if(!cell_)
+            return send_status::stopped;
+        return cell_->post(new detail::tell_envelope<Actor, msg_type>(std::forward<M>(m)), false);
+    }
+}
+
+template<class Actor>
+template<class M>
+auto actor_ref<Actor>::ask(M&& m, std::chrono::nanoseconds timeout) const
+{
+    using msg_type = std::remove_cvref_t<M>;
+    if constexpr(!detail::accepts_v<Actor, msg_type>)
+    {
+        (void)sizeof(actor_does_not_handle_message<Actor, msg_type>);
+        return detail::unsendable_reply();
+    }
+    else if constexpr(!detail::handles<Actor, msg_type>)
+    {
+        return detail::unsendable_reply(); // spawn<Actor> reports the missing handler
+    }
+    else
+    {
+        using result_type = std::remove_cvref_t<detail::handler_result_t<Actor, msg_type>>;
+        auto* st = new detail::promise_reply<result_type>();
+        auto fut = st->get_future();
+        detail::send_ask<Actor, msg_type>(cell_.get(), std::forward<M>(m), timeout, st);
+        return fut;
+    }
+}
+
+template<class Actor>
+template<class M>
+auto actor_ref<Actor>::ask(M&& m) const
+{
+    return ask(std::forward<M>(m), cell_ ? detail::ask_timeout_of(*cell_->sys_) : std::chrono::seconds(5));
+}
+
+template<class Self, class... Messages>
+actor_ref<Self> actor<Self, Messages...>::self() const noexcept
+{
+    return actor_ref<Self>(boost::intrusive_ptr<detail::actor_cell>(this->cell_));
+}
+
+} // namespace spindle
+
+#endif

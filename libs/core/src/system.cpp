@@ -1,0 +1,533 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#include <spindle/system.hpp>
+
+#include "system_state.hpp"
+
+#include <spindle/log.hpp>
+#include <spindle/manual_clock.hpp>
+
+#include <boost/core/demangle.hpp>
+
+#include <algorithm>
+#include <ostream>
+
+namespace spindle {
+namespace detail {
+
+system_state::system_state(system_options opts) : opts_(std::move(opts))
+{
+    if(opts_.worker_threads == 0)
+        opts_.worker_threads = std::max(1u, std::thread::hardware_concurrency());
+    if(opts_.worker_threads > 1024 || opts_.throughput == 0 || opts_.stack_size < 4096)
+        throw_error(error::invalid_argument, "spindle::system_options");
+    if(opts_.spin_before_sleep < std::chrono::nanoseconds::zero())
+        opts_.spin_before_sleep = std::chrono::nanoseconds::zero();
+    timers_ = opts_.clock ? std::make_unique<timer_service>(opts_.clock) : std::make_unique<timer_service>();
+    stack_pool_options so;
+    so.stack_size = opts_.stack_size;
+    so.guard_page = opts_.stack_guard;
+    stack_pool_ = stack_pool::create(so);
+    if(opts_.stack_guard)
+    {
+        // names a guard-page hit as a fiber stack overflow; failure to install
+        // only loses that message, the guard page itself still protects
+        boost::system::error_code ec;
+        stack_pool::install_overflow_handler(ec);
+    }
+    metrics_ = std::make_unique<metrics::registry>();
+}
+
+system_state::~system_state() = default;
+
+void system_state::start(std::shared_ptr<system_state> const& self)
+{
+    workers_.reserve(opts_.worker_threads);
+    for(unsigned i = 0; i < opts_.worker_threads; ++i)
+        workers_.push_back(std::make_unique<worker>(this, i));
+    for(auto& w : workers_)
+        w->thread_ = std::thread([w = w.get(), self] { w->thread_main(self); });
+}
+
+void system_state::link(actor_cell* c) noexcept
+{
+    auto& s = shards_[std::hash<actor_id>()(c->id_) % shard_count];
+    std::lock_guard lk(s.lock);
+    c->live_prev_ = nullptr;
+    c->live_next_ = s.head;
+    if(s.head)
+        s.head->live_prev_ = c;
+    s.head = c;
+    live_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void system_state::retire(actor_cell* c) noexcept
+{
+    unlink_name(c);
+    {
+        auto& s = shards_[std::hash<actor_id>()(c->id_) % shard_count];
+        std::lock_guard lk(s.lock);
+        if(c->live_prev_)
+            c->live_prev_->live_next_ = c->live_next_;
+        else
+            s.head = c->live_next_;
+        if(c->live_next_)
+            c->live_next_->live_prev_ = c->live_prev_;
+        c->live_prev_ = c->live_next_ = nullptr;
+    }
+    if(live_.fetch_sub(1, std::memory_order_acq_rel) == 1 && stopping_.load(std::memory_order_acquire))
+    {
+        std::lock_guard lk(live_mtx_);
+        live_cv_.notify_all();
+    }
+    intrusive_ptr_release(c); // the live list's reference
+}
+
+void system_state::unlink_name(actor_cell* c) noexcept
+{
+    if(!c->name_)
+        return;
+    std::unique_lock lk(names_mtx_);
+    auto it = names_.find(*c->name_);
+    if(it != names_.end() && it->second.get() == c)
+        names_.erase(it);
+}
+
+void system_state::dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept
+{
+    dead_letters_.fetch_add(1, std::memory_order_relaxed);
+    try
+    {
+        SPINDLE_LOG_ACTOR(debug, "actor", to.id_)
+            << "dead letter: " << boost::core::demangle(e->vtable_->type->name()) << " ("
+            << make_error_code(reason).message() << ")";
+    }
+    catch(...)
+    {
+    }
+    if(has_dead_letter_hooks_.load(std::memory_order_acquire))
+    {
+        dead_letter dl{to.id_, e->vtable_->type, reason};
+        std::shared_lock lk(hooks_mtx_);
+        for(auto const& h : dead_letter_hooks_)
+        {
+            try
+            {
+                h(dl);
+            }
+            catch(...)
+            {
+                // an observer's failure must not lose the accounting
+            }
+        }
+    }
+    e->vtable_->discard(e, reason);
+}
+
+void system_state::report_failure(actor_cell const& c, std::string what, directive action) noexcept
+{
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    try
+    {
+        SPINDLE_LOG_ACTOR(warning, "actor", c.id_)
+            << boost::core::demangle(c.type_->name()) << " failed: " << what << "; action: "
+            << (action == directive::restart ? "restart" : action == directive::stop ? "stop" : "resume");
+    }
+    catch(...)
+    {
+    }
+    std::shared_lock lk(hooks_mtx_);
+    if(failure_hooks_.empty())
+        return;
+    actor_failure f{c.id_, c.type_, std::move(what), action};
+    for(auto const& h : failure_hooks_)
+    {
+        try
+        {
+            h(f);
+        }
+        catch(...)
+        {
+        }
+    }
+}
+
+system_stats system_state::stats() const noexcept
+{
+    system_stats s;
+    for(auto const& w : workers_)
+    {
+        s.messages += w->messages_.load(std::memory_order_relaxed);
+        s.activations += w->activations_.load(std::memory_order_relaxed);
+        s.steals += w->steals_.load(std::memory_order_relaxed);
+    }
+    s.dead_letters = dead_letters_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.failures = failures_.load(std::memory_order_relaxed);
+    s.restarts = restarts_.load(std::memory_order_relaxed);
+    s.spawned = spawned_.load(std::memory_order_relaxed);
+    s.actors = live_.load(std::memory_order_relaxed);
+    s.fibers = fibers_.load(std::memory_order_relaxed);
+    return s;
+}
+
+shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
+{
+    std::lock_guard guard(shutdown_mtx_);
+    if(report_)
+        return *report_;
+    if(current_worker() && current_worker()->sys_ == this)
+        throw_error(error::invalid_argument, "spindle::system::shutdown called from one of its own actors");
+
+    auto const deadline = std::chrono::steady_clock::now() + deadline_in;
+    shutdown_report rep;
+    std::uint64_t const before = live_.load(std::memory_order_acquire);
+    stopping_.store(true, std::memory_order_seq_cst);
+    stop_source_.request_stop();
+
+    // stop every actor; handlers in progress finish first
+    for_each_live([](actor_cell& c) { c.signal(actor_cell::flag_stop); });
+    {
+        std::unique_lock lk(live_mtx_);
+        live_cv_.wait_until(lk, deadline, [&] { return live_.load(std::memory_order_acquire) == 0; });
+    }
+    for_each_live([&](actor_cell& c) {
+        stuck_actor s;
+        s.id = c.id_;
+        if(c.name_)
+            s.name = *c.name_;
+        s.type = boost::core::demangle(c.type_->name());
+        s.mailbox_depth = c.depth();
+        rep.stuck.push_back(std::move(s));
+    });
+    std::uint64_t const after = live_.load(std::memory_order_acquire);
+    rep.stopped = static_cast<std::size_t>(before - after);
+
+    timers_->shutdown();
+
+    bool const abandon = !rep.stuck.empty();
+    for(auto& w : workers_)
+    {
+        w->stop_.store(true, std::memory_order_seq_cst);
+        if(abandon)
+            w->abandon_.store(true, std::memory_order_seq_cst);
+        w->wake();
+    }
+    // workers with only idle runners exit at once; give them a moment past
+    // the deadline if it has already passed
+    auto const exit_deadline = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    {
+        std::unique_lock lk(exit_mtx_);
+        exit_cv_.wait_until(lk, exit_deadline, [&] {
+            return std::all_of(workers_.begin(), workers_.end(), [](auto const& w) {
+                return w->exit_state_.load(std::memory_order_acquire) != 0;
+            });
+        });
+    }
+    for(auto& w : workers_)
+    {
+        if(!w->thread_.joinable())
+            continue;
+        if(w->exit_state_.load(std::memory_order_acquire) == 1)
+            w->thread_.join();
+        else
+        {
+            // a fiber on it never finished: the thread cannot end cleanly
+            w->abandon_.store(true, std::memory_order_seq_cst);
+            w->wake();
+            w->thread_.detach();
+            ++rep.abandoned_workers;
+        }
+    }
+    report_ = rep;
+    return rep;
+}
+
+timer_service& timers_of(system_state& s) noexcept
+{
+    return *s.timers_;
+}
+
+std::chrono::nanoseconds ask_timeout_of(system_state& s) noexcept
+{
+    return s.opts_.ask_timeout;
+}
+
+boost::intrusive_ptr<actor_cell> spawn_cell(
+    system_state& s,
+    spawn_options const& opts,
+    actor_factory* factory,
+    std::type_info const& type,
+    boost::system::error_code& ec)
+{
+    struct factory_guard
+    {
+        actor_factory* f;
+        ~factory_guard()
+        {
+            if(f)
+                f->release();
+        }
+    } guard{factory};
+
+    if(s.stopping_.load(std::memory_order_acquire))
+    {
+        ec = error::system_stopped;
+        return {};
+    }
+    // the live list's reference is the cell's initial one
+    boost::intrusive_ptr<actor_cell> c(
+        new actor_cell(s.shared_from_this(), opts.mailbox ? *opts.mailbox : s.opts_.mailbox), false);
+    c->type_ = &type;
+    c->set_behavior(factory->create());
+    c->factory_ = factory;
+    guard.f = nullptr;
+    if(!opts.name.empty())
+    {
+        c->name_ = std::make_unique<std::string const>(opts.name);
+        std::unique_lock lk(s.names_mtx_);
+        auto [it, inserted] = s.names_.try_emplace(opts.name, c);
+        if(!inserted)
+        {
+            if(it->second->state() != cell_state::stopped)
+            {
+                lk.unlock();
+                c->name_.reset();
+                ec = error::name_taken;
+                return {};
+            }
+            it->second = c;
+        }
+    }
+    auto* w = current_worker();
+    c->home_ = static_cast<std::uint16_t>(
+        w && w->sys_ == &s ? w->index_ : s.next_home_.fetch_add(1, std::memory_order_relaxed) % s.workers_.size());
+    s.spawned_.fetch_add(1, std::memory_order_relaxed);
+    s.link(c.get());
+    boost::intrusive_ptr<actor_cell> result(c); // the caller's reference
+    c.detach();                                 // ...and the live list keeps the first one
+    result->signal(actor_cell::flag_start);
+    ec = {};
+    return result;
+}
+
+boost::intrusive_ptr<actor_cell> lookup_cell(system_state& s, std::string_view name) noexcept
+{
+    std::shared_lock lk(s.names_mtx_);
+    auto it = s.names_.find(std::string(name));
+    if(it == s.names_.end() || it->second->state() == cell_state::stopped)
+        return {};
+    return it->second;
+}
+
+} // namespace detail
+
+// --- system ---
+
+system::system(system_options opts) : state_(std::make_shared<detail::system_state>(std::move(opts)))
+{
+    state_->owner_ = this;
+    state_->start(state_);
+}
+
+system::~system()
+{
+    try
+    {
+        shutdown();
+    }
+    catch(...)
+    {
+    }
+}
+
+shutdown_report system::shutdown(std::chrono::nanoseconds deadline)
+{
+    return state_->shutdown(deadline);
+}
+
+shutdown_report system::shutdown()
+{
+    return state_->shutdown(state_->opts_.shutdown_deadline);
+}
+
+void system::register_name(std::string_view name, basic_actor_ref const& ref, boost::system::error_code& ec)
+{
+    if(name.empty() || !ref)
+    {
+        ec = error::invalid_argument;
+        return;
+    }
+    auto* c = ref.cell();
+    if(c->state() == detail::cell_state::stopped)
+    {
+        ec = error::actor_stopped;
+        return;
+    }
+    std::unique_lock lk(state_->names_mtx_);
+    auto [it, inserted] = state_->names_.try_emplace(std::string(name), c);
+    if(!inserted)
+    {
+        if(it->second.get() != c && it->second->state() != detail::cell_state::stopped)
+        {
+            ec = error::name_taken;
+            return;
+        }
+        it->second = c;
+    }
+    ec = {};
+}
+
+void system::register_name(std::string_view name, basic_actor_ref const& ref)
+{
+    boost::system::error_code ec;
+    register_name(name, ref, ec);
+    if(ec)
+        detail::throw_error(ec, "spindle::system::register_name");
+}
+
+bool system::unregister_name(std::string_view name)
+{
+    std::unique_lock lk(state_->names_mtx_);
+    return state_->names_.erase(std::string(name)) > 0;
+}
+
+basic_actor_ref system::lookup_any(std::string_view name) const
+{
+    return basic_actor_ref(detail::lookup_cell(*state_, name));
+}
+
+timer_service& system::timers() noexcept
+{
+    return *state_->timers_;
+}
+
+metrics::registry& system::metrics() noexcept
+{
+    return *state_->metrics_;
+}
+
+void system::on_dead_letter(std::function<void(dead_letter const&)> fn)
+{
+    std::unique_lock lk(state_->hooks_mtx_);
+    state_->dead_letter_hooks_.push_back(std::move(fn));
+    state_->has_dead_letter_hooks_.store(true, std::memory_order_release);
+}
+
+void system::on_failure(std::function<void(actor_failure const&)> fn)
+{
+    std::unique_lock lk(state_->hooks_mtx_);
+    state_->failure_hooks_.push_back(std::move(fn));
+}
+
+system_stats system::stats() const noexcept
+{
+    return state_->stats();
+}
+
+system_options const& system::options() const noexcept
+{
+    return state_->opts_;
+}
+
+std::size_t system::actor_count() const noexcept
+{
+    return static_cast<std::size_t>(state_->live_.load(std::memory_order_relaxed));
+}
+
+bool system::stopping() const noexcept
+{
+    return state_->stopping_.load(std::memory_order_relaxed);
+}
+
+// --- actor_base ---
+
+actor_base::~actor_base() = default;
+
+actor_id actor_base::id() const noexcept
+{
+    return cell_ ? cell_->id_ : actor_id{};
+}
+
+timer_service& actor_base::timers() const noexcept
+{
+    return *cell_->sys_->timers_;
+}
+
+bool actor_base::sleep_for(std::chrono::nanoseconds d) const
+{
+    return cell_->sys_->timers_->sleep_for(d, cell_->sys_->stop_source_.get_token());
+}
+
+std::stop_token actor_base::stop_token() const noexcept
+{
+    return cell_->sys_->stop_source_.get_token();
+}
+
+spindle::system& actor_base::system() const noexcept
+{
+    return *cell_->sys_->owner_;
+}
+
+// --- basic_actor_ref ---
+
+std::string basic_actor_ref::name() const
+{
+    return cell_ && cell_->name() ? *cell_->name() : std::string();
+}
+
+bool basic_actor_ref::alive() const noexcept
+{
+    return cell_ && cell_->state() != detail::cell_state::stopped;
+}
+
+void basic_actor_ref::stop() const noexcept
+{
+    if(cell_)
+        cell_->signal(detail::actor_cell::flag_stop);
+}
+
+std::ostream& operator<<(std::ostream& os, basic_actor_ref const& r)
+{
+    if(!r)
+        return os << "<empty actor_ref>";
+    if(r.cell()->name())
+        os << *r.cell()->name() << '#';
+    return os << r.id();
+}
+
+// --- send_status ---
+
+char const* to_string(send_status s) noexcept
+{
+    switch(s)
+    {
+    case send_status::ok: return "ok";
+    case send_status::mailbox_full: return "mailbox_full";
+    case send_status::dropped: return "dropped";
+    case send_status::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, send_status s)
+{
+    return os << to_string(s);
+}
+
+boost::system::error_code to_error_code(send_status s) noexcept
+{
+    switch(s)
+    {
+    case send_status::ok: return {};
+    case send_status::mailbox_full:
+    case send_status::dropped: return error::mailbox_full;
+    case send_status::stopped: return error::actor_stopped;
+    }
+    return error::invalid_argument;
+}
+
+} // namespace spindle

@@ -1,0 +1,197 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+// The runtime's private state: worker threads, their fiber scheduling
+// algorithm, the live-actor list and the name registry. Not installed.
+
+#ifndef SPINDLE_SRC_SYSTEM_STATE_HPP
+#define SPINDLE_SRC_SYSTEM_STATE_HPP
+
+#include <spindle/detail/actor_cell.hpp>
+#include <spindle/detail/spinlock.hpp>
+#include <spindle/metrics.hpp>
+#include <spindle/stack_pool.hpp>
+#include <spindle/system.hpp>
+#include <spindle/timer.hpp>
+
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/intrusive_ptr.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace spindle::detail {
+
+struct system_state;
+
+/// Senders parked on a full mailbox under `overflow_policy::block`.
+struct mailbox_waiters
+{
+    boost::fibers::condition_variable_any cv;
+    std::atomic<int> count{0};
+    std::chrono::nanoseconds timeout{};
+};
+
+/** One worker thread: a fiber scheduler whose ready fibers are "runners"
+    that take actors from this worker's run queue and run their handlers.
+
+    A runner runs one actor after another without any fiber switch; a new
+    runner is needed only when a handler blocks (then the worker's main
+    fiber creates one, so the others keep going). Idle runners park in
+    `idle_runners_`, and the scheduling algorithm hands them out when work
+    appears, so a message to an idle actor costs a queue push, not a fiber.
+*/
+struct worker
+{
+    system_state* sys_;
+    unsigned index_;
+
+    // --- the run queue: touched by other threads (pushes, steals) ---
+    alignas(SPINDLE_CACHELINE) spinlock qlock_;
+    actor_cell* qhead_ = nullptr;
+    actor_cell* qtail_ = nullptr;
+    std::atomic<std::uint32_t> qlen_{0};
+
+    // --- sleeping and waking ---
+    alignas(SPINDLE_CACHELINE) std::atomic<bool> notified_{false};
+    std::atomic<bool> sleeping_{false};
+    std::mutex sleep_mtx_;
+    std::condition_variable sleep_cv_;
+
+    // --- owned by the worker thread only ---
+    alignas(SPINDLE_CACHELINE) std::vector<boost::fibers::context*> idle_runners_;
+    boost::fibers::context* main_ctx_ = nullptr;
+    bool main_parked_ = false;
+    bool spawn_requested_ = false;
+    bool exited_ = false;
+    unsigned runners_alive_ = 0;
+    // written by the owner only (load + store), read by anyone
+    std::atomic<std::uint64_t> messages_{0};
+    std::atomic<std::uint64_t> activations_{0};
+    std::atomic<std::uint64_t> steals_{0};
+
+    // --- lifecycle, set by the system ---
+    alignas(SPINDLE_CACHELINE) std::atomic<bool> stop_{false};
+    std::atomic<bool> abandon_{false};
+    std::atomic<int> exit_state_{0}; ///< 0 running, 1 all fibers done, 2 fibers left behind
+    std::thread thread_;
+
+    worker(system_state* s, unsigned index) : sys_(s), index_(index) { idle_runners_.reserve(8); }
+
+    void thread_main(std::shared_ptr<system_state> keep) noexcept;
+    void runner_main() noexcept;
+    void start_runner();
+
+    void push_local(actor_cell* c) noexcept;
+    void push_remote(actor_cell* c) noexcept;
+    actor_cell* pop_local() noexcept;
+    actor_cell* steal() noexcept;
+    bool stealable() const noexcept;
+    void wake() noexcept;
+
+    boost::fibers::context* pick_parked() noexcept;
+    bool can_run_now() const noexcept;
+    void idle_wait(std::chrono::steady_clock::time_point tp) noexcept;
+
+    static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept
+    {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+};
+
+/// The worker the calling thread runs, or null on a plain thread.
+worker* current_worker() noexcept;
+
+struct system_state : std::enable_shared_from_this<system_state>
+{
+    system_options opts_;
+    spindle::system* owner_ = nullptr;
+    std::vector<std::unique_ptr<worker>> workers_;
+    std::unique_ptr<timer_service> timers_;
+    std::shared_ptr<stack_pool> stack_pool_;
+    std::unique_ptr<metrics::registry> metrics_;
+    std::stop_source stop_source_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<unsigned> next_home_{0};
+    std::atomic<int> sleepers_{0};
+
+    // live actors, sharded so spawns on different workers rarely meet
+    struct alignas(SPINDLE_CACHELINE) shard
+    {
+        spinlock lock;
+        actor_cell* head = nullptr;
+    };
+    static constexpr std::size_t shard_count = 16;
+    std::array<shard, shard_count> shards_;
+    std::atomic<std::uint64_t> live_{0};
+    std::mutex live_mtx_;
+    std::condition_variable live_cv_;
+
+    // names
+    mutable std::shared_mutex names_mtx_;
+    std::unordered_map<std::string, boost::intrusive_ptr<actor_cell>> names_;
+
+    // rare-path counters
+    std::atomic<std::uint64_t> dead_letters_{0}, dropped_{0}, failures_{0}, restarts_{0}, spawned_{0}, fibers_{0};
+
+    // hooks
+    mutable std::shared_mutex hooks_mtx_;
+    std::vector<std::function<void(dead_letter const&)>> dead_letter_hooks_;
+    std::vector<std::function<void(actor_failure const&)>> failure_hooks_;
+    std::atomic<bool> has_dead_letter_hooks_{false};
+
+    // shutdown
+    std::mutex shutdown_mtx_;
+    std::optional<shutdown_report> report_;
+    std::mutex exit_mtx_;
+    std::condition_variable exit_cv_;
+
+    // metrics handles
+    std::uint64_t collector_id_ = 0;
+
+    explicit system_state(system_options opts);
+    ~system_state();
+
+    void start(std::shared_ptr<system_state> const& self);
+    void schedule(actor_cell* c) noexcept;
+    void link(actor_cell* c) noexcept;
+    void retire(actor_cell* c) noexcept;
+    void unlink_name(actor_cell* c) noexcept;
+    void dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept;
+    void report_failure(actor_cell const& c, std::string what, directive action) noexcept;
+    void wake_sleeper(worker* except) noexcept;
+    shutdown_report shutdown(std::chrono::nanoseconds deadline);
+    system_stats stats() const noexcept;
+    template<class F>
+    void for_each_live(F&& f);
+};
+
+template<class F>
+void system_state::for_each_live(F&& f)
+{
+    for(auto& s : shards_)
+    {
+        std::lock_guard lk(s.lock);
+        for(auto* c = s.head; c; c = c->live_next_)
+            f(*c);
+    }
+}
+
+} // namespace spindle::detail
+
+#endif

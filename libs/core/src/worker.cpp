@@ -1,0 +1,382 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+// The fiber scheduling algorithm of a worker thread, its runners and the
+// run queues actors travel through. See system_state.hpp for the model.
+
+#include "system_state.hpp"
+
+#include <spindle/stack_pool.hpp>
+
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/operations.hpp>
+#include <boost/fiber/scheduler.hpp>
+
+#include <chrono>
+
+namespace spindle::detail {
+
+namespace {
+
+thread_local worker* tl_worker = nullptr;
+
+using boost::fibers::context;
+
+/** Boost.Fiber algorithm of one worker.
+
+    Ready fibers (runners resumed after blocking, user fibers) are served
+    first, FIFO; when there are none, a parked runner is handed out if the
+    worker has actors to run (or can steal one). Idle, the worker spins for
+    `spin_before_sleep` before it sleeps on a condition variable, because a
+    cross-thread wake-up of a sleeping thread costs more than a message.
+*/
+class worker_algorithm final : public boost::fibers::algo::algorithm
+{
+    worker* w_;
+    std::shared_ptr<system_state> keep_; // an abandoned thread may outlive the system object
+    boost::fibers::scheduler::ready_queue_type rqueue_;
+
+public:
+    worker_algorithm(worker* w, std::shared_ptr<system_state> keep) noexcept
+        : w_(w), keep_(std::move(keep))
+    {
+    }
+
+    void awakened(context* ctx) noexcept override { ctx->ready_link(rqueue_); }
+
+    context* pick_next() noexcept override
+    {
+        if(!rqueue_.empty())
+        {
+            context* ctx = &rqueue_.front();
+            rqueue_.pop_front();
+            return ctx;
+        }
+        return w_->pick_parked();
+    }
+
+    bool has_ready_fibers() const noexcept override { return !rqueue_.empty() || w_->can_run_now(); }
+
+    bool has_ready_queue() const noexcept { return !rqueue_.empty(); }
+
+    void suspend_until(std::chrono::steady_clock::time_point const& tp) noexcept override { w_->idle_wait(tp); }
+
+    void notify() noexcept override { w_->wake(); }
+};
+
+thread_local worker_algorithm* tl_algo = nullptr;
+
+} // namespace
+
+worker* current_worker() noexcept
+{
+    return tl_worker;
+}
+
+void worker::thread_main(std::shared_ptr<system_state> keep) noexcept
+{
+    tl_worker = this;
+    {
+        auto* algo = new worker_algorithm(this, keep);
+        tl_algo = algo;
+        boost::fibers::context::active()->get_scheduler()->set_algo(
+            boost::fibers::algo::algorithm::ptr_t(algo));
+    }
+    keep.reset();
+    if(sys_->opts_.stack_guard)
+    {
+        boost::system::error_code ec;
+        stack_pool::prepare_thread(ec); // alternate signal stack for the overflow report
+    }
+    main_ctx_ = context::active();
+    try
+    {
+        start_runner();
+        for(;;)
+        {
+            main_parked_ = true;
+            main_ctx_->suspend();
+            if(abandon_.load(std::memory_order_acquire) ||
+               (stop_.load(std::memory_order_acquire) && runners_alive_ == 0))
+                break;
+            if(spawn_requested_)
+            {
+                spawn_requested_ = false;
+                start_runner();
+            }
+        }
+    }
+    catch(...)
+    {
+        // only fiber creation can throw here (out of memory): stop serving
+    }
+    exited_ = true;
+    {
+        std::lock_guard lk(sys_->exit_mtx_);
+        exit_state_.store(runners_alive_ == 0 ? 1 : 2, std::memory_order_release);
+    }
+    sys_->exit_cv_.notify_all();
+    tl_worker = nullptr;
+}
+
+void worker::start_runner()
+{
+    ++runners_alive_;
+    sys_->fibers_.fetch_add(1, std::memory_order_relaxed);
+    try
+    {
+        boost::fibers::fiber(
+            boost::fibers::launch::post,
+            std::allocator_arg,
+            pooled_stack(sys_->stack_pool_),
+            [this]() noexcept { runner_main(); })
+            .detach();
+    }
+    catch(...)
+    {
+        --runners_alive_;
+        sys_->fibers_.fetch_sub(1, std::memory_order_relaxed);
+        throw;
+    }
+}
+
+void worker::runner_main() noexcept
+{
+    // runners never migrate: every one belongs to this worker for life
+    for(;;)
+    {
+        if(abandon_.load(std::memory_order_relaxed))
+            break;
+        actor_cell* c = pop_local();
+        if(!c)
+            c = steal();
+        if(!c)
+        {
+            if(stop_.load(std::memory_order_acquire))
+                break;
+            if(idle_runners_.size() >= 4)
+                break; // enough spares already; blocking handlers made extra ones
+            idle_runners_.push_back(context::active());
+            context::active()->suspend();
+            continue;
+        }
+        c->home_ = static_cast<std::uint16_t>(index_);
+        bump(activations_);
+        std::uint32_t handled = 0;
+        auto const r = c->run(sys_->opts_.throughput, handled);
+        bump(messages_, handled);
+        if(r == actor_cell::run_result::more)
+            push_local(c);
+        else if(r == actor_cell::run_result::stopped)
+            sys_->retire(c);
+        if(tl_algo->has_ready_queue())
+            boost::this_fiber::yield();
+    }
+    --runners_alive_;
+    sys_->fibers_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+context* worker::pick_parked() noexcept
+{
+    context* const active = context::active();
+    bool const ending = stop_.load(std::memory_order_relaxed) || abandon_.load(std::memory_order_relaxed);
+    bool const work = qlen_.load(std::memory_order_relaxed) > 0 || stealable();
+    if(work || ending)
+    {
+        for(std::size_t i = idle_runners_.size(); i-- > 0;)
+        {
+            context* ctx = idle_runners_[i];
+            if(ctx != active)
+            {
+                idle_runners_.erase(idle_runners_.begin() + static_cast<std::ptrdiff_t>(i));
+                return ctx;
+            }
+        }
+    }
+    if(main_parked_ && main_ctx_ != active)
+    {
+        bool const need_runner = work && idle_runners_.empty() && !ending;
+        bool const finished = abandon_.load(std::memory_order_relaxed) ||
+                              (stop_.load(std::memory_order_relaxed) && runners_alive_ == 0);
+        if(need_runner || finished)
+        {
+            spawn_requested_ = need_runner;
+            main_parked_ = false;
+            return main_ctx_;
+        }
+    }
+    return nullptr;
+}
+
+bool worker::can_run_now() const noexcept
+{
+    return (qlen_.load(std::memory_order_relaxed) > 0 || stealable()) &&
+           (!idle_runners_.empty() || main_parked_);
+}
+
+void worker::push_local(actor_cell* c) noexcept
+{
+    c->run_next_ = nullptr;
+    qlock_.lock();
+    if(qtail_)
+        qtail_->run_next_ = c;
+    else
+        qhead_ = c;
+    qtail_ = c;
+    std::uint32_t const n = qlen_.load(std::memory_order_relaxed) + 1;
+    qlen_.store(n, std::memory_order_relaxed);
+    qlock_.unlock();
+    // more work than this worker can start right now: let a sleeper steal
+    if(n >= 2 && sys_->sleepers_.load(std::memory_order_relaxed) > 0)
+        sys_->wake_sleeper(this);
+}
+
+void worker::push_remote(actor_cell* c) noexcept
+{
+    c->run_next_ = nullptr;
+    qlock_.lock();
+    if(qtail_)
+        qtail_->run_next_ = c;
+    else
+        qhead_ = c;
+    qtail_ = c;
+    qlen_.store(qlen_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+    qlock_.unlock();
+    wake();
+}
+
+actor_cell* worker::pop_local() noexcept
+{
+    if(qlen_.load(std::memory_order_relaxed) == 0)
+        return nullptr;
+    qlock_.lock();
+    actor_cell* c = qhead_;
+    if(c)
+    {
+        qhead_ = c->run_next_;
+        if(!qhead_)
+            qtail_ = nullptr;
+        qlen_.store(qlen_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    }
+    qlock_.unlock();
+    return c;
+}
+
+bool worker::stealable() const noexcept
+{
+    for(auto const& v : sys_->workers_)
+        if(v.get() != this && v->qlen_.load(std::memory_order_relaxed) >= 2)
+            return true;
+    return false;
+}
+
+actor_cell* worker::steal() noexcept
+{
+    // a victim's single queued actor is left alone: it is most likely the
+    // partner of the actor running there, and moving it would turn a local
+    // conversation into a cross-core one
+    auto const n = sys_->workers_.size();
+    for(std::size_t k = 1; k < n; ++k)
+    {
+        worker& v = *sys_->workers_[(index_ + k) % n];
+        if(v.qlen_.load(std::memory_order_relaxed) < 2)
+            continue;
+        if(!v.qlock_.try_lock())
+            continue;
+        actor_cell* c = nullptr;
+        if(v.qlen_.load(std::memory_order_relaxed) >= 2)
+        {
+            c = v.qhead_;
+            v.qhead_ = c->run_next_;
+            if(!v.qhead_)
+                v.qtail_ = nullptr;
+            v.qlen_.store(v.qlen_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        }
+        v.qlock_.unlock();
+        if(c)
+        {
+            bump(steals_);
+            return c;
+        }
+    }
+    return nullptr;
+}
+
+void worker::wake() noexcept
+{
+    notified_.store(true, std::memory_order_seq_cst);
+    if(sleeping_.load(std::memory_order_seq_cst))
+    {
+        std::lock_guard lk(sleep_mtx_);
+        sleep_cv_.notify_one();
+    }
+}
+
+void worker::idle_wait(std::chrono::steady_clock::time_point tp) noexcept
+{
+    using clock = std::chrono::steady_clock;
+    if(exited_)
+    {
+        // abandoned: a fiber never finished. Stay parked at no CPU cost,
+        // still letting the fiber finish if something wakes it.
+        std::unique_lock lk(sleep_mtx_);
+        sleep_cv_.wait_for(lk, std::chrono::milliseconds(100));
+        return;
+    }
+    auto const now = clock::now();
+    auto spin_end = now + sys_->opts_.spin_before_sleep;
+    if(tp < spin_end)
+        spin_end = tp;
+    for(unsigned i = 0;; ++i)
+    {
+        if(notified_.exchange(false, std::memory_order_acq_rel))
+            return;
+        if(can_run_now())
+            return;
+        for(int k = 0; k < 16; ++k)
+            spin_pause();
+        if((i & 15) == 15 && clock::now() >= spin_end)
+            break;
+    }
+    if(tp <= clock::now())
+        return;
+    std::unique_lock lk(sleep_mtx_);
+    sleeping_.store(true, std::memory_order_seq_cst);
+    sys_->sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    auto const ready = [this] {
+        return notified_.load(std::memory_order_seq_cst) || qlen_.load(std::memory_order_seq_cst) > 0;
+    };
+    if(tp == clock::time_point::max())
+        sleep_cv_.wait(lk, ready);
+    else
+        sleep_cv_.wait_until(lk, tp, ready);
+    sleeping_.store(false, std::memory_order_relaxed);
+    sys_->sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    notified_.store(false, std::memory_order_relaxed);
+}
+
+void system_state::wake_sleeper(worker* except) noexcept
+{
+    for(auto& w : workers_)
+    {
+        if(w.get() != except && w->sleeping_.load(std::memory_order_relaxed))
+        {
+            w->wake();
+            return;
+        }
+    }
+}
+
+void system_state::schedule(actor_cell* c) noexcept
+{
+    worker* w = tl_worker;
+    if(w && w->sys_ == this)
+        w->push_local(c);
+    else
+        workers_[c->home_ % workers_.size()]->push_remote(c);
+}
+
+} // namespace spindle::detail
