@@ -43,8 +43,54 @@ system_state::system_state(system_options opts) : opts_(std::move(opts))
 
 system_state::~system_state() = default;
 
+void system_state::register_metrics()
+{
+    using metrics::metric_type;
+    auto& r = *metrics_;
+    auto per_worker = [this](std::atomic<std::uint64_t> worker::*field) {
+        return [this, field](std::vector<metrics::sample>& out) {
+            for(auto const& w : workers_)
+                out.emplace_back(
+                    metrics::labels_type{{"worker", std::to_string(w->index_)}},
+                    static_cast<double>(((*w).*field).load(std::memory_order_relaxed)));
+        };
+    };
+    auto single = [](std::atomic<std::uint64_t> const& v) {
+        return [&v](std::vector<metrics::sample>& out) {
+            out.emplace_back(metrics::labels_type{}, static_cast<double>(v.load(std::memory_order_relaxed)));
+        };
+    };
+    r.add_collector("spindle_actor_messages_total", "User messages handled, by worker thread.",
+                    metric_type::counter, per_worker(&worker::messages_));
+    r.add_collector("spindle_actor_activations_total", "Times an actor was given a worker to run its mail.",
+                    metric_type::counter, per_worker(&worker::activations_));
+    r.add_collector("spindle_scheduler_steals_total", "Actors taken from another worker's run queue.",
+                    metric_type::counter, per_worker(&worker::steals_));
+    r.add_collector("spindle_dead_letters_total", "Messages not delivered (receiver stopped, mailbox full or dropped).",
+                    metric_type::counter, single(dead_letters_));
+    r.add_collector("spindle_mailbox_dropped_total", "Messages dropped by drop_oldest/drop_newest overflow policies.",
+                    metric_type::counter, single(dropped_));
+    r.add_collector("spindle_actor_failures_total", "Exceptions out of handlers and lifecycle hooks.",
+                    metric_type::counter, single(failures_));
+    r.add_collector("spindle_actor_restarts_total", "Actor restarts.", metric_type::counter, single(restarts_));
+    r.add_collector("spindle_actors_spawned_total", "Actors spawned.", metric_type::counter, single(spawned_));
+    r.add_collector("spindle_actors", "Actors alive.", metric_type::gauge, single(live_));
+    r.add_collector("spindle_fibers", "Handler (runner) fibers alive.", metric_type::gauge, single(fibers_));
+    r.add_collector("spindle_mailbox_depth", "Queued user messages over all live actors.", metric_type::gauge,
+                    [this](std::vector<metrics::sample>& out) {
+                        std::uint64_t total = 0;
+                        for_each_live([&](actor_cell& c) { total += c.depth(); });
+                        out.emplace_back(metrics::labels_type{}, static_cast<double>(total));
+                    });
+    r.add_collector("spindle_timers_pending", "Timers waiting to fire.", metric_type::gauge,
+                    [this](std::vector<metrics::sample>& out) {
+                        out.emplace_back(metrics::labels_type{}, static_cast<double>(timers_->pending()));
+                    });
+}
+
 void system_state::start(std::shared_ptr<system_state> const& self)
 {
+    register_metrics();
     workers_.reserve(opts_.worker_threads);
     for(unsigned i = 0; i < opts_.worker_threads; ++i)
         workers_.push_back(std::make_unique<worker>(this, i));

@@ -168,6 +168,7 @@ struct system_state : std::enable_shared_from_this<system_state>
     ~system_state();
 
     void start(std::shared_ptr<system_state> const& self);
+    void register_metrics();
     void schedule(actor_cell* c) noexcept;
     void link(actor_cell* c) noexcept;
     void retire(actor_cell* c) noexcept;
