@@ -8,15 +8,46 @@
 
 #include <spindle/detail/config.hpp>
 #include <spindle/detail/reply.hpp>
+#include <spindle/detail/spinlock.hpp>
 #include <spindle/error.hpp>
 
 #include <boost/fiber/future.hpp>
+#include <boost/intrusive_ptr.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
 #include <utility>
 
 namespace spindle {
+
+namespace detail {
+
+template<class R>
+class promise_reply;
+
+/// The reply state behind an @ref ask_future: a fiber promise.
+template<class R>
+class promise_reply final : public reply_state<R>
+{
+    boost::fibers::promise<boost::system::result<R>> p_;
+
+    void deliver(boost::system::result<R>&& r) noexcept override
+    {
+        try
+        {
+            p_.set_value(std::move(r));
+        }
+        catch(...)
+        {
+            // set_value throws only if already satisfied, which complete() excludes
+        }
+    }
+
+public:
+    boost::fibers::future<boost::system::result<R>> get_future() { return p_.get_future(); }
+};
+
+} // namespace detail
 
 /** The pending reply of an `ask`.
 
@@ -40,6 +71,7 @@ template<class R>
 class ask_future
 {
     boost::fibers::future<boost::system::result<R>> f_;
+    boost::intrusive_ptr<detail::promise_reply<R>> state_;
 
 public:
     /// The value type of the reply.
@@ -48,11 +80,8 @@ public:
     /// An empty future (`valid() == false`).
     ask_future() = default;
 
-    /// Wraps a fiber future of a result (used by the runtime).
-    explicit ask_future(boost::fibers::future<boost::system::result<R>>&& f) noexcept
-        : f_(std::move(f))
-    {
-    }
+    /// Wraps the reply state of an ask (used by the runtime).
+    explicit ask_future(detail::promise_reply<R>* st) : f_(st->get_future()), state_(st) {}
 
     /// True until the result has been taken.
     bool valid() const noexcept { return f_.valid(); }
@@ -65,7 +94,13 @@ public:
     {
         if(!f_.valid())
             return boost::system::error_code(error::no_reply);
-        return f_.get();
+        auto r = f_.get();
+        // see reply_state::delivered: the completer may still be inside
+        // Boost.Fiber's wake-up of this thread for a few instructions
+        while(state_ && !state_->delivered())
+            detail::spin_pause();
+        state_.reset();
+        return r;
     }
 
     /** Waits for the reply.
@@ -111,31 +146,6 @@ public:
     }
 };
 
-namespace detail {
-
-/// The reply state behind an @ref ask_future: a fiber promise.
-template<class R>
-class promise_reply final : public reply_state<R>
-{
-    boost::fibers::promise<boost::system::result<R>> p_;
-
-    void deliver(boost::system::result<R>&& r) noexcept override
-    {
-        try
-        {
-            p_.set_value(std::move(r));
-        }
-        catch(...)
-        {
-            // set_value throws only if already satisfied, which complete() excludes
-        }
-    }
-
-public:
-    ask_future<R> get_future() { return ask_future<R>(p_.get_future()); }
-};
-
-} // namespace detail
 } // namespace spindle
 
 #endif

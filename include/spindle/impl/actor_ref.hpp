@@ -215,7 +215,7 @@ auto actor_ref<Actor>::ask(M&& m, std::chrono::nanoseconds timeout) const
     {
         using result_type = std::remove_cvref_t<detail::handler_result_t<Actor, msg_type>>;
         auto* st = new detail::promise_reply<result_type>();
-        auto fut = st->get_future();
+        ask_future<result_type> fut(st);
         detail::send_ask<Actor, msg_type>(cell_.get(), std::forward<M>(m), timeout, st);
         return fut;
     }
