@@ -60,7 +60,18 @@ public:
 
     bool has_ready_fibers() const noexcept override { return !rqueue_.empty() || w_->can_run_now(); }
 
-    bool has_ready_queue() const noexcept { return !rqueue_.empty(); }
+    /** True if a fiber other than Boost's dispatcher is ready. The
+        dispatcher re-queues itself every time it resumes a fiber, so it is
+        almost always there; yielding to it alone would cost two context
+        switches and a clock read per activation.
+    */
+    bool has_ready_fiber() const noexcept
+    {
+        for(auto const& ctx : rqueue_)
+            if(!ctx.is_context(boost::fibers::type::dispatcher_context))
+                return true;
+        return false;
+    }
 
     void suspend_until(std::chrono::steady_clock::time_point const& tp) noexcept override { w_->idle_wait(tp); }
 
@@ -146,6 +157,8 @@ void worker::start_runner()
 void worker::runner_main() noexcept
 {
     // runners never migrate: every one belongs to this worker for life
+    constexpr unsigned dispatcher_interval = 32;
+    unsigned since_yield = 0;
     for(;;)
     {
         if(abandon_.load(std::memory_order_relaxed))
@@ -172,8 +185,14 @@ void worker::runner_main() noexcept
             push_local(c);
         else if(r == actor_cell::run_result::stopped)
             sys_->retire(c);
-        if(tl_algo->has_ready_queue())
+        // Let other ready fibers run (a handler resumed after blocking), and
+        // give the dispatcher a turn now and then: it moves fibers woken by
+        // other threads and by sleep timeouts into the ready queue.
+        if(tl_algo->has_ready_fiber() || ++since_yield >= dispatcher_interval)
+        {
+            since_yield = 0;
             boost::this_fiber::yield();
+        }
     }
     --runners_alive_;
     sys_->fibers_.fetch_sub(1, std::memory_order_relaxed);
