@@ -83,8 +83,8 @@ public:
 };
 
 /** Never defined: its name is the compile error for sending `Message` to
-    `Actor`, so the compiler's one error line reads "incomplete type
-    'spindle::actor_does_not_handle_message<counter, foo>'".
+    `Actor`, so the compiler's one error line reads "invalid use of
+    incomplete type 'struct spindle::actor_does_not_handle_message<counter, foo>'".
 */
 template<class Actor, class Message>
 struct actor_does_not_handle_message;

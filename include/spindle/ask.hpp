@@ -60,7 +60,9 @@ public:
     The future completes exactly once: with the handler's return value, or
     with `error::ask_timeout` when the timeout expires first,
     `error::actor_stopped` or `error::mailbox_full` when the request could not
-    be delivered, or `error::handler_failed` when the handler threw.
+    be delivered (also `actor_stopped` for an ask still queued at an actor
+    abandoned by a shutdown), `error::system_stopped` when the system had
+    shut down before the ask, or `error::handler_failed` when the handler threw.
 
     @tparam R The handler's return type (`void` allowed).
 
@@ -93,7 +95,7 @@ public:
     boost::system::result<R> result()
     {
         if(!f_.valid())
-            return boost::system::error_code(error::no_reply);
+            return boost::system::result<R>(boost::system::in_place_error, error::no_reply);
         auto r = f_.get();
         // see reply_state::delivered: the completer may still be inside
         // Boost.Fiber's wake-up of this thread for a few instructions

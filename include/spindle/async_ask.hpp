@@ -81,7 +81,9 @@ public:
     The completion signature is `void(boost::system::error_code, R)` (or
     `void(boost::system::error_code)` when the handler returns `void`),
     where `R` is the handler's return type; on error `R` is
-    value-initialised. Errors are those of `actor_ref::ask`. The handler is
+    value-initialised. Errors are those of `actor_ref::ask`; a full mailbox
+    under `overflow_policy::block` fails at once with `error::mailbox_full`
+    (as `try_tell` does) rather than block the caller's thread. The handler is
     posted to its associated executor (an `io_context`'s for handlers bound
     to one, `use_awaitable`'s coroutine executor, the system executor for a
     plain callback or `use_future`), so an `io_context` thread never waits.
@@ -103,8 +105,7 @@ auto async_ask(actor_ref<A> const& ref, M&& m, std::chrono::nanoseconds timeout,
     using msg_type = std::remove_cvref_t<M>;
     if constexpr(!detail::accepts_v<A, msg_type>)
     {
-        (void)sizeof(actor_does_not_handle_message<A, msg_type>);
-        return detail::unsendable_reply();
+        return actor_does_not_handle_message<A, msg_type>{};
     }
     else
     {
@@ -115,7 +116,8 @@ auto async_ask(actor_ref<A> const& ref, M&& m, std::chrono::nanoseconds timeout,
             // runs this later, when the caller's reference may be gone
             [](auto handler, actor_ref<A> r, msg_type msg, std::chrono::nanoseconds t) {
                 auto* st = new detail::handler_reply<result_type, decltype(handler)>(std::move(handler));
-                detail::send_ask<A, msg_type>(r.cell(), std::move(msg), t, st);
+                // never wait for room in a full mailbox: this is an io_context thread
+                detail::send_ask<A, msg_type>(r.cell(), std::move(msg), t, st, false);
             },
             token,
             ref,

@@ -15,6 +15,7 @@
 #include <boost/fiber/mutex.hpp>
 
 #include <chrono>
+#include <concepts>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -155,6 +156,7 @@ public:
         @throws expectation_failed on timeout, another type, or `pred` false.
     */
     template<class M, class Pred>
+        requires std::predicate<Pred&, M const&>
     M expect_msg(Pred pred, std::chrono::nanoseconds timeout = std::chrono::seconds(5))
     {
         M m = expect_msg<M>(timeout);

@@ -89,6 +89,7 @@ public:
     std::type_info const* type_ = nullptr;
     std::unique_ptr<std::string const> name_;
     std::uint32_t restarts_ = 0;
+    std::atomic<bool> registered_{false}; ///< a name in the registry may point here
     actor_id id_;
 
     /// System-message flags carried beside the mailbox.

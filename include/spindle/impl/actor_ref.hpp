@@ -101,7 +101,7 @@ struct ask_envelope final : envelope
         }
         catch(...)
         {
-            p->reply_->complete(boost::system::error_code(error::handler_failed));
+            p->reply_->complete(boost::system::result<R>(boost::system::in_place_error, error::handler_failed));
             throw;
         }
     }
@@ -109,7 +109,7 @@ struct ask_envelope final : envelope
     static void discard(envelope* e, error reason) noexcept
     {
         std::unique_ptr<ask_envelope> p(static_cast<ask_envelope*>(e));
-        p->reply_->complete(boost::system::error_code(reason));
+        p->reply_->complete(boost::system::result<R>(boost::system::in_place_error, reason));
     }
 
     static constexpr envelope_vtable table{&invoke, &discard, &typeid(M)};
@@ -119,36 +119,50 @@ template<class R>
 struct timeout_callback
 {
     boost::intrusive_ptr<reply_state<R>> r;
-    void operator()() const { r->complete(boost::system::error_code(error::ask_timeout), true); }
+    explicit timeout_callback(reply_state<R>* p) : r(p) {}
+    timeout_callback(timeout_callback&&) noexcept = default;
+    ~timeout_callback()
+    {
+        if(r) // destroyed unfired: the timer service shut down under the ask
+            r->complete(boost::system::result<R>(boost::system::in_place_error, error::actor_stopped), true);
+    }
+    void operator()()
+    {
+        r->complete(boost::system::result<R>(boost::system::in_place_error, error::ask_timeout), true);
+        r.reset();
+    }
 };
 
 /** Posts an ask: arms the timeout on the system clock, then posts the
     envelope. Adopts the creation reference of `st`; every failure completes
     `st` with its error.
+
+    @param may_block false for `async_ask`: a full `block` mailbox fails the
+    ask at once instead of making the caller's thread wait.
 */
 template<class A, class M, class U, class R>
-void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st)
+void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st, bool may_block = true)
 {
     if(!cell)
     {
-        st->complete(boost::system::error_code(error::actor_stopped));
+        st->complete(boost::system::result<R>(boost::system::in_place_error, error::actor_stopped));
         intrusive_ptr_release(st);
         return;
     }
     auto& timers = timers_of(*cell->sys_);
     boost::system::error_code ec;
-    auto tid = timers.start(timeout, timeout_callback<R>{st}, ec);
+    auto tid = timers.start(timeout, timeout_callback<R>(st), ec);
     if(ec)
     {
         // the timer service only refuses after shutdown
-        st->complete(boost::system::error_code(error::system_stopped));
+        st->complete(boost::system::result<R>(boost::system::in_place_error, error::system_stopped));
         intrusive_ptr_release(st);
         return;
     }
     st->arm(timers, tid);
     auto* env = new ask_envelope<A, M, R>(std::forward<U>(m), st);
     intrusive_ptr_release(st); // the envelope and the timer hold it now
-    cell->post(env, true);
+    cell->post(env, may_block);
 }
 
 } // namespace detail
@@ -160,8 +174,7 @@ send_status actor_ref<Actor>::tell(M&& m) const
     using msg_type = std::remove_cvref_t<M>;
     if constexpr(!detail::accepts_v<Actor, msg_type>)
     {
-        (void)sizeof(actor_does_not_handle_message<Actor, msg_type>);
-        return send_status::stopped;
+        return actor_does_not_handle_message<Actor, msg_type>{};
     }
     else if constexpr(!detail::handles<Actor, msg_type>)
     {
@@ -182,8 +195,7 @@ send_status actor_ref<Actor>::try_tell(M&& m) const
     using msg_type = std::remove_cvref_t<M>;
     if constexpr(!detail::accepts_v<Actor, msg_type>)
     {
-        (void)sizeof(actor_does_not_handle_message<Actor, msg_type>);
-        return send_status::stopped;
+        return actor_does_not_handle_message<Actor, msg_type>{};
     }
     else if constexpr(!detail::handles<Actor, msg_type>)
     {
@@ -204,8 +216,8 @@ auto actor_ref<Actor>::ask(M&& m, std::chrono::nanoseconds timeout) const
     using msg_type = std::remove_cvref_t<M>;
     if constexpr(!detail::accepts_v<Actor, msg_type>)
     {
-        (void)sizeof(actor_does_not_handle_message<Actor, msg_type>);
-        return detail::unsendable_reply();
+        // the whole call is the one error: nothing done with its result adds another
+        return actor_does_not_handle_message<Actor, msg_type>{};
     }
     else if constexpr(!detail::handles<Actor, msg_type>)
     {

@@ -6,6 +6,8 @@
 #ifndef SPINDLE_IMPL_SYSTEM_HPP
 #define SPINDLE_IMPL_SYSTEM_HPP
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <tuple>
 #include <type_traits>
@@ -169,14 +171,17 @@ timer_id system::send_after(actor_ref<A> const& to, std::chrono::nanoseconds del
 template<class A, class M>
 timer_id system::send_periodically(actor_ref<A> const& to, std::chrono::nanoseconds period, M msg)
 {
-    auto self = std::make_shared<timer_id>();
+    // a tick that finds the actor stopped cancels its own timer; the id is
+    // published after start, so a tick before that leaves it to the next one
+    auto self = std::make_shared<std::atomic<std::uint64_t>>(0);
     auto& t = timers();
-    // the id is stored after start; a tick that sees the actor stopped cancels its own timer
-    *self = t.start_periodic(period, period, [to, self, m = std::move(msg), &t]() {
+    auto id = t.start_periodic(period, period, [to, self, m = std::move(msg), &t]() {
         if(to.tell(M(m)) == send_status::stopped)
-            t.cancel(*self);
+            if(auto v = self->load(std::memory_order_acquire))
+                t.cancel(timer_id(v));
     });
-    return *self;
+    self->store(id.value(), std::memory_order_release);
+    return id;
 }
 
 } // namespace spindle

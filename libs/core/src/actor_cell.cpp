@@ -221,13 +221,13 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
 
         if(flags)
         {
+            if(flags & flag_start)
+                do_start();
             if(flags & flag_stop)
             {
                 do_stop();
                 return run_result::stopped;
             }
-            if(flags & flag_start)
-                do_start();
             if(state() == cell_state::stopped)
                 return run_result::stopped;
             continue;
@@ -355,6 +355,13 @@ void actor_cell::do_restart() noexcept
     }
     catch(...)
     {
+        try
+        {
+            sys_->report_failure(*this, describe(std::current_exception()), directive::restart);
+        }
+        catch(...)
+        {
+        }
     }
     delete behavior_;
     behavior_ = nullptr;

@@ -134,12 +134,10 @@ void system_state::retire(actor_cell* c) noexcept
 
 void system_state::unlink_name(actor_cell* c) noexcept
 {
-    if(!c->name_)
+    if(!c->registered_.load(std::memory_order_acquire))
         return;
     std::unique_lock lk(names_mtx_);
-    auto it = names_.find(*c->name_);
-    if(it != names_.end() && it->second.get() == c)
-        names_.erase(it);
+    std::erase_if(names_, [c](auto const& kv) { return kv.second.get() == c; });
 }
 
 void system_state::dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept
@@ -232,10 +230,13 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
     shutdown_report rep;
     std::uint64_t const before = live_.load(std::memory_order_acquire);
     stopping_.store(true, std::memory_order_seq_cst);
-    stop_source_.request_stop();
+    while(spawns_in_flight_.load(std::memory_order_seq_cst) != 0)
+        std::this_thread::yield();
 
-    // stop every actor; handlers in progress finish first
+    // stop every actor; handlers in progress finish first. The stop token
+    // fires after the flags are set, so a handler it wakes stops next.
     for_each_live([](actor_cell& c) { c.signal(actor_cell::flag_stop); });
+    stop_source_.request_stop();
     {
         std::unique_lock lk(live_mtx_);
         live_cv_.wait_until(lk, deadline, [&] { return live_.load(std::memory_order_acquire) == 0; });
@@ -319,7 +320,13 @@ boost::intrusive_ptr<actor_cell> spawn_cell(
         }
     } guard{factory};
 
-    if(s.stopping_.load(std::memory_order_acquire))
+    s.spawns_in_flight_.fetch_add(1, std::memory_order_seq_cst);
+    struct in_flight_guard
+    {
+        std::atomic<int>& n;
+        ~in_flight_guard() { n.fetch_sub(1, std::memory_order_release); }
+    } in_flight{s.spawns_in_flight_};
+    if(s.stopping_.load(std::memory_order_seq_cst))
     {
         ec = error::system_stopped;
         return {};
@@ -334,6 +341,7 @@ boost::intrusive_ptr<actor_cell> spawn_cell(
     if(!opts.name.empty())
     {
         c->name_ = std::make_unique<std::string const>(opts.name);
+        c->registered_.store(true, std::memory_order_release);
         std::unique_lock lk(s.names_mtx_);
         auto [it, inserted] = s.names_.try_emplace(opts.name, c);
         if(!inserted)
@@ -352,9 +360,8 @@ boost::intrusive_ptr<actor_cell> spawn_cell(
     c->home_ = static_cast<std::uint16_t>(
         w && w->sys_ == &s ? w->index_ : s.next_home_.fetch_add(1, std::memory_order_relaxed) % s.workers_.size());
     s.spawned_.fetch_add(1, std::memory_order_relaxed);
-    s.link(c.get());
-    boost::intrusive_ptr<actor_cell> result(c); // the caller's reference
-    c.detach();                                 // ...and the live list keeps the first one
+    boost::intrusive_ptr<actor_cell> result(c); // the caller's reference, before the cell is visible
+    s.link(c.detach());                         // ...and the live list keeps the first one
     result->signal(actor_cell::flag_start);
     ec = {};
     return result;
@@ -413,6 +420,7 @@ void system::register_name(std::string_view name, basic_actor_ref const& ref, bo
         ec = error::actor_stopped;
         return;
     }
+    c->registered_.store(true, std::memory_order_release);
     std::unique_lock lk(state_->names_mtx_);
     auto [it, inserted] = state_->names_.try_emplace(std::string(name), c);
     if(!inserted)

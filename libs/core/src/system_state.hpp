@@ -127,6 +127,7 @@ struct system_state : std::enable_shared_from_this<system_state>
     std::unique_ptr<metrics::registry> metrics_;
     std::stop_source stop_source_;
     std::atomic<bool> stopping_{false};
+    std::atomic<int> spawns_in_flight_{0};
     std::atomic<unsigned> next_home_{0};
     std::atomic<int> sleepers_{0};
 

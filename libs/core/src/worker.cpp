@@ -262,9 +262,13 @@ void worker::push_remote(actor_cell* c) noexcept
     else
         qhead_ = c;
     qtail_ = c;
-    qlen_.store(qlen_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+    std::uint32_t const n = qlen_.load(std::memory_order_relaxed) + 1;
+    qlen_.store(n, std::memory_order_seq_cst);
     qlock_.unlock();
     wake();
+    // this worker may be busy in a long handler: let a sleeper steal the rest
+    if(n >= 2 && sys_->sleepers_.load(std::memory_order_seq_cst) > 0)
+        sys_->wake_sleeper(this);
 }
 
 actor_cell* worker::pop_local() noexcept
