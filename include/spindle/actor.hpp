@@ -10,6 +10,7 @@
 #include <spindle/detail/type_list.hpp>
 #include <spindle/id.hpp>
 #include <spindle/mailbox.hpp>
+#include <spindle/monitor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -68,6 +69,20 @@ public:
         before a restart replaces it. Exceptions are caught and reported.
     */
     virtual void post_stop() {}
+
+    /** Called with the death notice of an actor this one monitors
+        (see `monitor`). Exceptions are failures, as from any handler.
+    */
+    virtual void on_down(down const&) {}
+
+    /** Watches `target`: when it stops, this actor's `on_down` runs once
+        with the reason (at once if it has already stopped). Watching the
+        same actor twice gives two notices; an empty reference is ignored.
+    */
+    void monitor(basic_actor_ref const& target);
+
+    /// Stops watching `target` (no notice comes any more unless already queued).
+    void demonitor(basic_actor_ref const& target) noexcept;
 
     /// This actor's id. Valid from `pre_start` on (not in the constructor).
     actor_id id() const noexcept;

@@ -11,6 +11,9 @@
 #include <spindle/detail/spinlock.hpp>
 #include <spindle/id.hpp>
 #include <spindle/mailbox.hpp>
+#include <spindle/monitor.hpp>
+
+#include <boost/intrusive_ptr.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -18,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 namespace spindle {
 class actor_base;
@@ -80,7 +84,13 @@ private:
     overflow_policy policy_ = overflow_policy::fail;
     envelope* head_ = nullptr;
     envelope* tail_ = nullptr;
+    envelope* sys_head_ = nullptr; ///< system messages (down notices): first, never bounded
+    envelope* sys_tail_ = nullptr;
     mailbox_waiters* waiters_ = nullptr; ///< only for overflow_policy::block
+    std::vector<boost::intrusive_ptr<actor_cell>>* watchers_ = nullptr; ///< monitors of this actor
+    bool watchers_notified_ = false;
+    exit_reason exit_reason_ = exit_reason::normal;
+    std::unique_ptr<std::string> exit_what_; ///< failure text, kept for late monitors
 
 public:
     std::shared_ptr<system_state> sys_;
@@ -110,6 +120,20 @@ public:
         @param may_block false for `try_tell`: never wait under `block`.
     */
     send_status post(envelope* e, bool may_block) noexcept;
+
+    /** Posts a system message (a down notice): ahead of user mail, outside
+        the capacity, never dropped. Takes ownership of `e`; discarded if
+        the actor has stopped.
+    */
+    void post_system(envelope* e) noexcept;
+
+    /** Adds `watcher` as a monitor of this actor; if this actor has already
+        stopped, posts the down notice to `watcher` at once instead.
+    */
+    void add_watcher(actor_cell* watcher);
+
+    /// Removes one registration of `watcher`.
+    void remove_watcher(actor_cell* watcher) noexcept;
 
     /// Raises system flags (start, stop) and schedules the actor if idle.
     /// @return false if the actor has already stopped.
@@ -155,9 +179,10 @@ public:
     }
 
 private:
-    void handle_failure(std::exception_ptr ep) noexcept;
+    void handle_failure(std::string const& what) noexcept;
     void do_start() noexcept;
-    void do_stop() noexcept;
+    void do_stop(exit_reason why, std::string what = {}) noexcept;
+    void notify_watchers() noexcept;
     void do_restart() noexcept;
     void close_and_drain() noexcept;
     send_status post_blocking(envelope* e) noexcept;

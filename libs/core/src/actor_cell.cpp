@@ -34,6 +34,34 @@ std::string describe(std::exception_ptr ep)
     }
 }
 
+/// A death notice in a watcher's system queue.
+struct down_envelope final : envelope
+{
+    down d_;
+
+    explicit down_envelope(down d) : d_(std::move(d)) { vtable_ = &table; }
+
+    static void invoke(envelope* e, actor_base& self)
+    {
+        std::unique_ptr<down_envelope> p(static_cast<down_envelope*>(e));
+        self.on_down(p->d_);
+    }
+
+    static void discard(envelope* e, error) noexcept { delete static_cast<down_envelope*>(e); }
+
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(down)};
+};
+
+void discard_list(envelope* e) noexcept
+{
+    while(e)
+    {
+        envelope* n = e->next_;
+        e->vtable_->discard(e, error::actor_stopped);
+        e = n;
+    }
+}
+
 } // namespace
 
 actor_cell::actor_cell(std::shared_ptr<system_state> sys, mailbox_options const& mb)
@@ -58,10 +86,100 @@ actor_cell::~actor_cell()
         e->vtable_->discard(e, error::actor_stopped);
         e = n;
     }
+    discard_list(sys_head_);
     delete behavior_;
     if(factory_)
         factory_->release();
     delete waiters_;
+    delete watchers_;
+}
+
+void actor_cell::post_system(envelope* e) noexcept
+{
+    e->next_ = nullptr;
+    lock_.lock();
+    if(closed_)
+    {
+        lock_.unlock();
+        e->vtable_->discard(e, error::actor_stopped);
+        return;
+    }
+    if(sys_tail_)
+        sys_tail_->next_ = e;
+    else
+        sys_head_ = e;
+    sys_tail_ = e;
+    bool const wake = !scheduled_;
+    scheduled_ = true;
+    lock_.unlock();
+    if(wake)
+        sys_->schedule(this);
+}
+
+void actor_cell::add_watcher(actor_cell* watcher)
+{
+    lock_.lock();
+    if(!watchers_notified_)
+    {
+        try
+        {
+            if(!watchers_)
+                watchers_ = new std::vector<boost::intrusive_ptr<actor_cell>>;
+            watchers_->emplace_back(watcher);
+        }
+        catch(...)
+        {
+            lock_.unlock();
+            throw;
+        }
+        lock_.unlock();
+        return;
+    }
+    lock_.unlock();
+    // already stopped: the notice goes out now, with the recorded reason
+    watcher->post_system(new down_envelope(down{id_, exit_reason_, exit_what_ ? *exit_what_ : std::string()}));
+}
+
+void actor_cell::remove_watcher(actor_cell* watcher) noexcept
+{
+    boost::intrusive_ptr<actor_cell> released; // released outside the lock
+    lock_.lock();
+    if(watchers_)
+    {
+        for(auto it = watchers_->begin(); it != watchers_->end(); ++it)
+        {
+            if(it->get() == watcher)
+            {
+                released = std::move(*it);
+                watchers_->erase(it);
+                break;
+            }
+        }
+    }
+    lock_.unlock();
+}
+
+void actor_cell::notify_watchers() noexcept
+{
+    lock_.lock();
+    watchers_notified_ = true;
+    auto* list = watchers_;
+    watchers_ = nullptr;
+    lock_.unlock();
+    if(!list)
+        return;
+    for(auto& w : *list)
+    {
+        try
+        {
+            w->post_system(new down_envelope(down{id_, exit_reason_, exit_what_ ? *exit_what_ : std::string()}));
+        }
+        catch(...)
+        {
+            // out of memory: this watcher misses its notice; nothing else is lost
+        }
+    }
+    delete list;
 }
 
 void actor_cell::set_behavior(actor_base* b) noexcept
@@ -194,7 +312,16 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         std::uint8_t const flags = sys_flags_;
         sys_flags_ = 0;
         envelope* e = nullptr;
-        if(!flags)
+        bool from_sys = false;
+        if(!flags && sys_head_)
+        {
+            e = sys_head_;
+            sys_head_ = e->next_;
+            if(!sys_head_)
+                sys_tail_ = nullptr;
+            from_sys = true;
+        }
+        else if(!flags)
         {
             if(handled >= budget)
             {
@@ -225,7 +352,8 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
                 do_start();
             if(flags & flag_stop)
             {
-                do_stop();
+                do_stop(sys_->stopping_.load(std::memory_order_acquire) ? exit_reason::shutdown
+                                                                         : exit_reason::normal);
                 return run_result::stopped;
             }
             if(state() == cell_state::stopped)
@@ -233,25 +361,32 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             continue;
         }
 
-        if(waiters_ && waiters_->count.load(std::memory_order_relaxed) > 0)
-            waiters_->cv.notify_one();
-
-        ++handled;
+        if(!from_sys)
+        {
+            if(waiters_ && waiters_->count.load(std::memory_order_relaxed) > 0)
+                waiters_->cv.notify_one();
+            ++handled;
+        }
         behavior_->directive_ = directive::resume;
+        std::string failure;
         try
         {
             e->vtable_->invoke(e, *behavior_);
         }
         catch(...)
         {
-            handle_failure(std::current_exception());
+            failure = describe(std::current_exception());
+            handle_failure(failure);
         }
         switch(behavior_ ? behavior_->directive_ : directive::stop)
         {
         case directive::resume:
             break;
         case directive::stop:
-            do_stop();
+            if(failure.empty())
+                do_stop(exit_reason::normal);
+            else
+                do_stop(exit_reason::failure, std::move(failure));
             return run_result::stopped;
         case directive::restart:
             do_restart();
@@ -262,12 +397,12 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
     }
 }
 
-void actor_cell::handle_failure(std::exception_ptr ep) noexcept
+void actor_cell::handle_failure(std::string const& what) noexcept
 {
     directive const action = sys_->opts_.on_failure;
     try
     {
-        sys_->report_failure(*this, describe(ep), action);
+        sys_->report_failure(*this, what, action);
     }
     catch(...)
     {
@@ -285,14 +420,16 @@ void actor_cell::do_start() noexcept
     }
     catch(...)
     {
+        std::string what;
         try
         {
-            sys_->report_failure(*this, describe(std::current_exception()), directive::stop);
+            what = describe(std::current_exception());
+            sys_->report_failure(*this, what, directive::stop);
         }
         catch(...)
         {
         }
-        do_stop();
+        do_stop(exit_reason::failure, std::move(what));
     }
 }
 
@@ -302,8 +439,11 @@ void actor_cell::close_and_drain() noexcept
     closed_ = true;
     envelope* e = head_;
     head_ = tail_ = nullptr;
+    envelope* sys = sys_head_;
+    sys_head_ = sys_tail_ = nullptr;
     size_.store(0, std::memory_order_relaxed);
     lock_.unlock();
+    discard_list(sys);
     while(e)
     {
         envelope* n = e->next_;
@@ -314,10 +454,21 @@ void actor_cell::close_and_drain() noexcept
         waiters_->cv.notify_all();
 }
 
-void actor_cell::do_stop() noexcept
+void actor_cell::do_stop(exit_reason why, std::string what) noexcept
 {
     if(state() == cell_state::stopped)
         return;
+    exit_reason_ = why;
+    if(!what.empty())
+    {
+        try
+        {
+            exit_what_ = std::make_unique<std::string>(std::move(what));
+        }
+        catch(...)
+        {
+        }
+    }
     state_.store(cell_state::stopping, std::memory_order_release);
     close_and_drain();
     if(behavior_)
@@ -345,6 +496,7 @@ void actor_cell::do_stop() noexcept
         factory_ = nullptr;
     }
     state_.store(cell_state::stopped, std::memory_order_release);
+    notify_watchers();
 }
 
 void actor_cell::do_restart() noexcept
@@ -373,14 +525,16 @@ void actor_cell::do_restart() noexcept
     }
     catch(...)
     {
+        std::string what;
         try
         {
-            sys_->report_failure(*this, describe(std::current_exception()), directive::stop);
+            what = describe(std::current_exception());
+            sys_->report_failure(*this, what, directive::stop);
         }
         catch(...)
         {
         }
-        do_stop();
+        do_stop(exit_reason::failure, std::move(what));
         return;
     }
     do_start();

@@ -521,6 +521,18 @@ std::stop_token actor_base::stop_token() const noexcept
     return cell_->sys_->stop_source_.get_token();
 }
 
+void actor_base::monitor(basic_actor_ref const& target)
+{
+    if(target)
+        target.cell()->add_watcher(cell_);
+}
+
+void actor_base::demonitor(basic_actor_ref const& target) noexcept
+{
+    if(target)
+        target.cell()->remove_watcher(cell_);
+}
+
 spindle::system& actor_base::system() const noexcept
 {
     return *cell_->sys_->owner_;
@@ -551,6 +563,24 @@ std::ostream& operator<<(std::ostream& os, basic_actor_ref const& r)
     if(r.cell()->name())
         os << *r.cell()->name() << '#';
     return os << r.id();
+}
+
+// --- exit_reason ---
+
+char const* to_string(exit_reason r) noexcept
+{
+    switch(r)
+    {
+    case exit_reason::normal: return "normal";
+    case exit_reason::failure: return "failure";
+    case exit_reason::shutdown: return "shutdown";
+    }
+    return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, exit_reason r)
+{
+    return os << to_string(r);
 }
 
 // --- send_status ---
