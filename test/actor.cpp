@@ -7,11 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <spindle/manual_clock.hpp>
-#include <spindle/system.hpp>
+#include "support.hpp"
 
-#include <boost/fiber/future.hpp>
-#include <boost/fiber/operations.hpp>
+#include <spindle/system.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -25,74 +23,11 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
 
 using spindle::send_status;
-
-boost::system::error_code code(spindle::error e)
-{
-    return e;
-}
-
-/** Polls `pred` until it holds; `limit` only bounds a failing test. */
-template<class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = 60s)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-/** A door handlers wait at, parking only their own fiber, until the test
-    opens it. Opening twice is harmless.
-*/
-class gate
-{
-    boost::fibers::promise<void> promise_;
-    boost::fibers::shared_future<void> opened_;
-    std::atomic<int> entered_{0};
-    std::once_flag once_;
-
-public:
-    gate() : opened_(promise_.get_future().share()) {}
-
-    void pass()
-    {
-        entered_.fetch_add(1);
-        auto f = opened_;
-        f.wait();
-    }
-
-    void open()
-    {
-        std::call_once(once_, [this] { promise_.set_value(); });
-    }
-
-    int entered() const { return entered_.load(); }
-};
-
-/// Opens its gate when the test case ends (declared after the system).
-struct scoped_gate
-{
-    std::shared_ptr<gate> g = std::make_shared<gate>();
-    ~scoped_gate() { g->open(); }
-    gate* operator->() const { return g.get(); }
-};
-
-spindle::system_options test_options(unsigned workers = 2)
-{
-    spindle::system_options o;
-    o.worker_threads = workers;
-    // asks never time out unless a test advances this clock
-    o.clock = std::make_shared<spindle::manual_clock>();
-    return o;
-}
 
 /** What actors did, in order, and on which thread. */
 struct journal
@@ -122,29 +57,6 @@ struct journal
             if(events[i] == e)
                 return threads[i];
         return {};
-    }
-};
-
-/** Everything the failure hook saw. */
-struct failure_log
-{
-    std::mutex m;
-    std::vector<spindle::actor_failure> failures;
-
-    static std::shared_ptr<failure_log> attach(spindle::system& sys)
-    {
-        auto log = std::make_shared<failure_log>();
-        sys.on_failure([log](spindle::actor_failure const& f) {
-            std::lock_guard lk(log->m);
-            log->failures.push_back(f);
-        });
-        return log;
-    }
-
-    std::vector<spindle::actor_failure> snapshot()
-    {
-        std::lock_guard lk(m);
-        return failures;
     }
 };
 
@@ -230,7 +142,7 @@ struct lifecycle : spindle::actor<lifecycle, note, hold, quit, renew, bump, stat
 BOOST_AUTO_TEST_CASE(pre_start_first_post_stop_last_on_the_actor_fiber)
 {
     auto j = std::make_shared<journal>();
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     scoped_gate g;
     auto ref = sys.spawn<lifecycle>(j, g.g, 0);
     // told at once: pre_start must still come first
@@ -253,7 +165,7 @@ BOOST_AUTO_TEST_CASE(pre_start_first_post_stop_last_on_the_actor_fiber)
 BOOST_AUTO_TEST_CASE(handler_stop_takes_effect_after_the_handler_returns)
 {
     auto j = std::make_shared<journal>();
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     scoped_gate g;
     auto ref = sys.spawn<lifecycle>(j, g.g, 0);
     BOOST_TEST(ref.tell(note{1}) == send_status::ok);
@@ -279,7 +191,7 @@ BOOST_AUTO_TEST_CASE(handler_stop_takes_effect_after_the_handler_returns)
 BOOST_AUTO_TEST_CASE(restart_gives_a_fresh_object_and_keeps_the_mailbox)
 {
     auto j = std::make_shared<journal>();
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     scoped_gate g;
     auto ref = sys.spawn<lifecycle>(j, g.g, 7);
     auto const id = ref.id();
@@ -350,8 +262,8 @@ struct fragile : spindle::actor<fragile, bump, explode, count_q>
 BOOST_AUTO_TEST_CASE(handler_exception_restarts_by_default)
 {
     auto explosions = std::make_shared<std::atomic<int>>(0);
-    spindle::system sys(test_options());
-    auto failures = failure_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto failures = record_failures(sys);
     auto ref = sys.spawn<fragile>(explosions);
 
     BOOST_TEST(ref.tell(bump{3}) == send_status::ok);
@@ -377,10 +289,10 @@ BOOST_AUTO_TEST_CASE(handler_exception_restarts_by_default)
 BOOST_AUTO_TEST_CASE(handler_exception_stops_when_told_to)
 {
     auto explosions = std::make_shared<std::atomic<int>>(0);
-    auto opts = test_options();
+    auto opts = manual_clock_options();
     opts.on_failure = spindle::directive::stop;
     spindle::system sys(opts);
-    auto failures = failure_log::attach(sys);
+    auto failures = record_failures(sys);
     auto ref = sys.spawn<fragile>(explosions);
 
     BOOST_TEST(ref.ask(count_q{}).get() == 0);
@@ -426,8 +338,8 @@ struct bad_stop : spindle::actor<bad_stop, note, renew>
 BOOST_AUTO_TEST_CASE(pre_start_exception_stops_the_actor)
 {
     auto handled = std::make_shared<std::atomic<int>>(0);
-    spindle::system sys(test_options());
-    auto failures = failure_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto failures = record_failures(sys);
     auto ref = sys.spawn<bad_start>(handled);
     for(int i = 0; i < 3; ++i)
     {
@@ -453,8 +365,8 @@ BOOST_AUTO_TEST_CASE(pre_start_exception_stops_the_actor)
 BOOST_AUTO_TEST_CASE(post_stop_exception_is_contained)
 {
     auto handled = std::make_shared<std::atomic<int>>(0);
-    spindle::system sys(test_options());
-    auto failures = failure_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto failures = record_failures(sys);
     auto ref = sys.spawn<bad_stop>(handled);
     BOOST_TEST(ref.tell(note{1}) == send_status::ok);
     ref.stop();
@@ -474,8 +386,8 @@ BOOST_AUTO_TEST_CASE(post_stop_exception_is_contained)
 BOOST_AUTO_TEST_CASE(post_stop_exception_before_a_restart_is_reported)
 {
     auto handled = std::make_shared<std::atomic<int>>(0);
-    spindle::system sys(test_options());
-    auto failures = failure_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto failures = record_failures(sys);
     auto ref = sys.spawn<bad_stop>(handled);
     BOOST_TEST(ref.tell(renew{}) == send_status::ok);
     BOOST_TEST(ref.tell(note{1}) == send_status::ok);
@@ -525,7 +437,7 @@ struct self_aware : spindle::actor<self_aware, note, introspect_q>
 
 BOOST_AUTO_TEST_CASE(self_and_id_are_valid_in_pre_start)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = sys.spawn<self_aware>();
     auto const s = ref.ask(introspect_q{}).get();
     BOOST_TEST(ref.id() != spindle::actor_id());
@@ -560,7 +472,7 @@ BOOST_AUTO_TEST_CASE(tell_from_plain_threads)
 {
     constexpr int threads = 4;
     constexpr int per_thread = 1000;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = sys.spawn<accumulator>();
     std::atomic<int> not_ok{0};
     std::vector<std::thread> pool;
@@ -622,7 +534,7 @@ static_assert(!std::is_copy_constructible_v<move_only>);
 
 BOOST_AUTO_TEST_CASE(handlers_by_value_const_ref_and_rvalue_ref)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = sys.spawn<arg_kinds>();
 
     by_value v{"a"};
@@ -648,7 +560,7 @@ BOOST_AUTO_TEST_CASE(handlers_by_value_const_ref_and_rvalue_ref)
 
 BOOST_AUTO_TEST_CASE(move_only_message_via_tell)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = sys.spawn<arg_kinds>();
     BOOST_TEST(ref.tell(move_only{std::make_unique<int>(42)}) == send_status::ok);
     move_only m{std::make_unique<int>(43)};
@@ -689,7 +601,7 @@ struct configured : spindle::actor<configured, describe_q>
 
 BOOST_AUTO_TEST_CASE(spawn_with_constructor_arguments)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto shared = std::make_shared<int>(5);
     auto a = sys.spawn<configured>(std::string("ab"), 3, shared);
     std::string const greeting = "xy";

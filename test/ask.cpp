@@ -7,113 +7,27 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <spindle/manual_clock.hpp>
+#include "support.hpp"
+
 #include <spindle/system.hpp>
 
 #include <boost/fiber/fiber.hpp>
-#include <boost/fiber/future.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <future>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
-
-boost::system::error_code code(spindle::error e)
-{
-    return e;
-}
-
-/** Polls `pred` until it holds; `limit` only bounds a failing test. */
-template<class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = 60s)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-/** Runs `f` on a helper thread and returns its result, waiting at most
-    `limit`. The bound only catches a hang (it is no timing assertion); a hang
-    aborts, because the helper cannot be cancelled and uses this stack.
-*/
-template<class F>
-auto within(F f, std::chrono::seconds limit = 60s)
-{
-    using result_type = std::invoke_result_t<F&>;
-    std::packaged_task<result_type()> task(std::move(f));
-    auto done = task.get_future();
-    std::thread t(std::move(task));
-    if(done.wait_for(limit) != std::future_status::ready)
-    {
-        std::fprintf(stderr, "ask test: an ask that must complete never did\n");
-        std::abort();
-    }
-    t.join();
-    return done.get();
-}
-
-/** A door handlers wait at, parking only their own fiber, until the test
-    opens it. Opening twice is harmless.
-*/
-class gate
-{
-    boost::fibers::promise<void> promise_;
-    boost::fibers::shared_future<void> opened_;
-    std::atomic<int> entered_{0};
-    std::once_flag once_;
-
-public:
-    gate() : opened_(promise_.get_future().share()) {}
-
-    void pass()
-    {
-        entered_.fetch_add(1);
-        auto f = opened_;
-        f.wait();
-    }
-
-    void open()
-    {
-        std::call_once(once_, [this] { promise_.set_value(); });
-    }
-
-    int entered() const { return entered_.load(); }
-};
-
-/// Opens its gate when the test case ends (declared after the system).
-struct scoped_gate
-{
-    std::shared_ptr<gate> g = std::make_shared<gate>();
-    ~scoped_gate() { g->open(); }
-    gate* operator->() const { return g.get(); }
-};
-
-spindle::system_options test_options(unsigned workers = 2)
-{
-    spindle::system_options o;
-    o.worker_threads = workers;
-    // timeouts fire only when a test advances this clock
-    o.clock = std::make_shared<spindle::manual_clock>();
-    return o;
-}
 
 // --- messages and actors ---
 
@@ -194,7 +108,7 @@ static_assert(std::is_same_v<decltype(std::declval<spindle::actor_ref<counter>&>
 
 BOOST_AUTO_TEST_CASE(ask_returns_the_handler_value)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto c = sys.spawn<counter>();
     for(int i = 1; i <= 10; ++i)
         BOOST_TEST(c.tell(add{i}) == spindle::send_status::ok);
@@ -212,7 +126,7 @@ BOOST_AUTO_TEST_CASE(ask_returns_the_handler_value)
 
 BOOST_AUTO_TEST_CASE(ask_of_void_handler_completes_after_the_handler)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto c = sys.spawn<counter>();
     spindle::ask_future<void> f = c.ask(add{5});
     BOOST_TEST(f.valid());
@@ -229,7 +143,7 @@ BOOST_AUTO_TEST_CASE(ask_of_void_handler_completes_after_the_handler)
 BOOST_AUTO_TEST_CASE(reply_type_is_deduced_from_the_handler)
 {
     // the static_asserts above pin the types; this checks the values
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto c = sys.spawn<counter>();
     auto f = c.ask(name_q{});
     std::string name = f.get();
@@ -242,7 +156,7 @@ BOOST_AUTO_TEST_CASE(reply_type_is_deduced_from_the_handler)
 
 BOOST_AUTO_TEST_CASE(ask_timeout_on_manual_clock)
 {
-    auto opts = test_options();
+    auto opts = manual_clock_options();
     auto clock = opts.clock;
     spindle::system sys(opts);
     scoped_gate g;
@@ -262,9 +176,7 @@ BOOST_AUTO_TEST_CASE(ask_timeout_on_manual_clock)
     auto r2 = f2.result();
     BOOST_REQUIRE(r2.has_error());
     BOOST_TEST(r2.error() == code(spindle::error::ask_timeout));
-    BOOST_CHECK_EXCEPTION(f3.get(), spindle::system_error, [](spindle::system_error const& e) {
-        return e.code() == code(spindle::error::ask_timeout);
-    });
+    BOOST_CHECK_EXCEPTION(f3.get(), spindle::system_error, has_code(spindle::error::ask_timeout));
 
     // the late replies find their asks already completed: nothing happens
     g->open();
@@ -282,7 +194,7 @@ BOOST_AUTO_TEST_CASE(ask_timeout_on_manual_clock)
 
 BOOST_AUTO_TEST_CASE(reply_just_before_the_timeout_wins)
 {
-    auto opts = test_options();
+    auto opts = manual_clock_options();
     auto clock = opts.clock;
     spindle::system sys(opts);
     scoped_gate g;
@@ -299,7 +211,7 @@ BOOST_AUTO_TEST_CASE(reply_just_before_the_timeout_wins)
 
 BOOST_AUTO_TEST_CASE(ask_to_stopped_actor_fails_at_once)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto c = sys.spawn<counter>();
     BOOST_TEST(c.ask(total{}).get() == 0);
     c.stop();
@@ -311,7 +223,7 @@ BOOST_AUTO_TEST_CASE(ask_to_stopped_actor_fails_at_once)
     BOOST_REQUIRE(r.has_error());
     BOOST_TEST(r.error() == code(spindle::error::actor_stopped));
     BOOST_CHECK_EXCEPTION(within([&] { return c.ask(add{1}).get(); }), spindle::system_error,
-                          [](spindle::system_error const& e) { return e.code() == code(spindle::error::actor_stopped); });
+                          has_code(spindle::error::actor_stopped));
     BOOST_TEST(sys.stats().dead_letters == before + 2);
 
     // an empty reference too
@@ -323,13 +235,13 @@ BOOST_AUTO_TEST_CASE(ask_to_stopped_actor_fails_at_once)
 
 BOOST_AUTO_TEST_CASE(ask_whose_handler_throws_gives_handler_failed)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto c = sys.spawn<counter>();
     boost::system::error_code ec;
     BOOST_TEST(c.ask(fail_q{"bad input"}).get(ec) == 0);
     BOOST_TEST(ec == code(spindle::error::handler_failed));
     BOOST_CHECK_EXCEPTION(c.ask(fail_q{"again"}).get(), spindle::system_error,
-                          [](spindle::system_error const& e) { return e.code() == code(spindle::error::handler_failed); });
+                          has_code(spindle::error::handler_failed));
     // the actor was restarted (the default) and still answers
     BOOST_TEST(c.ask(total{}).get() == 0);
     BOOST_TEST(sys.stats().failures == 2u);
@@ -337,7 +249,7 @@ BOOST_AUTO_TEST_CASE(ask_whose_handler_throws_gives_handler_failed)
 
 BOOST_AUTO_TEST_CASE(asks_in_flight_fail_when_the_actor_stops)
 {
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     scoped_gate g;
     auto handled = std::make_shared<std::atomic<int>>(0);
     auto c = sys.spawn<counter>(g.g, handled);
@@ -387,7 +299,7 @@ BOOST_AUTO_TEST_CASE(blocking_ask_inside_a_handler)
 {
     // one worker: the relay's wait must park its fiber, not the thread, or
     // the counter could never answer
-    spindle::system sys(test_options(1));
+    spindle::system sys(manual_clock_options(1));
     auto c = sys.spawn<counter>();
     auto r = sys.spawn<relay>(c);
     BOOST_TEST(c.tell(add{20}) == spindle::send_status::ok);
@@ -428,7 +340,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_concurrent_asks_answered_exactly_once)
     constexpr std::uint64_t total_asks = std::uint64_t(threads) * fibers_per_thread * asks_per_fiber;
     static_assert(total_asks == 10'000);
 
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto handled = std::make_shared<std::atomic<std::uint64_t>>(0);
     std::vector<spindle::actor_ref<echoer>> echoers;
     for(int i = 0; i < 4; ++i)

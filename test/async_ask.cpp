@@ -7,7 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <spindle/manual_clock.hpp>
+#include "support.hpp"
+
 #include <spindle/system.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,7 +22,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/fiber/future.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -36,63 +36,9 @@
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
+using namespace spindle_test;
 
 namespace {
-
-boost::system::error_code code(spindle::error e)
-{
-    return e;
-}
-
-/** Polls `pred` until it holds; `limit` only bounds a failing test. */
-template<class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = 60s)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-/** A door handlers wait at, parking only their own fiber, until the test
-    opens it. Opening twice is harmless.
-*/
-class gate
-{
-    boost::fibers::promise<void> promise_;
-    boost::fibers::shared_future<void> opened_;
-    std::atomic<int> entered_{0};
-    std::once_flag once_;
-
-public:
-    gate() : opened_(promise_.get_future().share()) {}
-
-    void pass()
-    {
-        entered_.fetch_add(1);
-        auto f = opened_;
-        f.wait();
-    }
-
-    void open()
-    {
-        std::call_once(once_, [this] { promise_.set_value(); });
-    }
-
-    int entered() const { return entered_.load(); }
-};
-
-/// Opens its gate when the test case ends (declared after the system).
-struct scoped_gate
-{
-    std::shared_ptr<gate> g = std::make_shared<gate>();
-    ~scoped_gate() { g->open(); }
-    gate* operator->() const { return g.get(); }
-};
 
 /** An io_context run by one thread of its own, stopped and joined at the
     end of the test case (declare it before the system: it outlives it).
@@ -111,15 +57,6 @@ struct io_thread
         thread.join();
     }
 };
-
-spindle::system_options test_options(unsigned workers = 2)
-{
-    spindle::system_options o;
-    o.worker_threads = workers;
-    // timeouts fire only when a test advances this clock
-    o.clock = std::make_shared<spindle::manual_clock>();
-    return o;
-}
 
 struct square
 {
@@ -189,7 +126,7 @@ BOOST_AUTO_TEST_CASE(handler_bound_to_io_context_runs_on_its_thread)
     constexpr int asks = 100;
     io_thread io;
     fixture fx;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = fx.spawn(sys);
 
     struct outcome
@@ -230,7 +167,7 @@ BOOST_AUTO_TEST_CASE(void_handler_completes_with_error_code_only)
 {
     io_thread io;
     fixture fx;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = fx.spawn(sys);
 
     std::promise<std::pair<boost::system::error_code, std::thread::id>> p;
@@ -248,7 +185,7 @@ BOOST_AUTO_TEST_CASE(void_handler_completes_with_error_code_only)
 BOOST_AUTO_TEST_CASE(use_future_gives_the_value_or_throws)
 {
     fixture fx;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = fx.spawn(sys);
 
     std::future<long> f = spindle::async_ask(ref, square{12}, 5s, asio::use_future);
@@ -263,16 +200,14 @@ BOOST_AUTO_TEST_CASE(use_future_gives_the_value_or_throws)
     BOOST_REQUIRE(eventually([&] { return !ref.alive(); }));
     std::future<long> fs = spindle::async_ask(ref, square{1}, 5s, asio::use_future);
     BOOST_REQUIRE(fs.wait_for(60s) == std::future_status::ready);
-    BOOST_CHECK_EXCEPTION(fs.get(), boost::system::system_error, [](boost::system::system_error const& e) {
-        return e.code() == code(spindle::error::actor_stopped);
-    });
+    BOOST_CHECK_EXCEPTION(fs.get(), boost::system::system_error, has_code(spindle::error::actor_stopped));
 }
 
 BOOST_AUTO_TEST_CASE(use_awaitable_in_a_coroutine)
 {
     io_thread io;
     fixture fx;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     auto ref = fx.spawn(sys);
     auto dead = fx.spawn(sys);
     dead.stop();
@@ -321,7 +256,7 @@ BOOST_AUTO_TEST_CASE(timeout_on_manual_clock_is_an_error_code)
 {
     io_thread io;
     fixture fx;
-    auto opts = test_options();
+    auto opts = manual_clock_options();
     auto clock = opts.clock;
     spindle::system sys(opts);
     scoped_gate g;
@@ -414,7 +349,7 @@ BOOST_AUTO_TEST_CASE(io_context_thread_never_blocks_while_asks_are_pending)
     constexpr int asks = 50;
     io_thread io;
     fixture fx;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     scoped_gate g;
     auto ref = fx.spawn(sys, g.g);
     heartbeat hb(io.ioc);
@@ -453,15 +388,10 @@ BOOST_AUTO_TEST_CASE(io_context_thread_never_blocks_on_a_full_block_mailbox)
     // mailbox under overflow_policy::block must not make it wait either
     io_thread io;
     fixture fx;
-    spindle::system sys(test_options());
+    spindle::system sys(manual_clock_options());
     scoped_gate g;
-    spindle::spawn_options so;
-    spindle::mailbox_options mb;
-    mb.capacity = 1;
-    mb.policy = spindle::overflow_policy::block;
-    mb.block_timeout = 1h;
-    so.mailbox = mb;
-    auto ref = sys.spawn_with<squarer>(so, g.g, fx.m, fx.handler_threads, fx.touched);
+    auto ref = sys.spawn_with<squarer>(bounded(1, spindle::overflow_policy::block, 1h), g.g, fx.m,
+                                       fx.handler_threads, fx.touched);
     heartbeat hb(io.ioc);
     asio::post(io.ioc, [&] { hb.arm(); });
     BOOST_REQUIRE(hb.beats(5));

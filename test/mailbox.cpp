@@ -7,155 +7,32 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <spindle/manual_clock.hpp>
+#include "support.hpp"
+
 #include <spindle/system.hpp>
 
 #include <boost/fiber/future.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <future>
 #include <latch>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <typeinfo>
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
 
 using spindle::send_status;
 
-boost::system::error_code code(spindle::error e)
-{
-    return e;
-}
-
-/** Polls `pred` until it holds; `limit` only bounds a failing test. */
-template<class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = 60s)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-/** Runs `f` on a helper thread and returns its result, waiting at most
-    `limit`. The bound only catches a hang (it is no timing assertion); a hang
-    aborts, because the helper cannot be cancelled and uses this stack.
-*/
-template<class F>
-auto within(F f, std::chrono::seconds limit = 60s)
-{
-    using result_type = std::invoke_result_t<F&>;
-    std::packaged_task<result_type()> task(std::move(f));
-    auto done = task.get_future();
-    std::thread t(std::move(task));
-    if(done.wait_for(limit) != std::future_status::ready)
-    {
-        std::fprintf(stderr, "mailbox test: an operation that must not wait did not return\n");
-        std::abort();
-    }
-    t.join();
-    return done.get();
-}
-
-/** A door a handler waits at, parking only its own fiber, until the test
-    opens it. Opening twice is harmless.
-*/
-class gate
-{
-    boost::fibers::promise<void> promise_;
-    boost::fibers::shared_future<void> opened_;
-    std::atomic<int> entered_{0};
-    std::once_flag once_;
-
-public:
-    gate() : opened_(promise_.get_future().share()) {}
-
-    void pass()
-    {
-        entered_.fetch_add(1);
-        auto f = opened_;
-        f.wait();
-    }
-
-    void open()
-    {
-        std::call_once(once_, [this] { promise_.set_value(); });
-    }
-
-    int entered() const { return entered_.load(); }
-};
-
-/** Opens its gate when the test case ends, even by a failed requirement:
-    declared after the system, so a blocked handler never outlives the test.
-*/
-struct scoped_gate
-{
-    std::shared_ptr<gate> g = std::make_shared<gate>();
-    ~scoped_gate() { g->open(); }
-    gate* operator->() const { return g.get(); }
-};
-
-/** Thread-safe record of what a receiver handled, in order. */
-struct delivery_log
-{
-    std::mutex m;
-    std::vector<int> seqs;
-
-    void push(int s)
-    {
-        std::lock_guard lk(m);
-        seqs.push_back(s);
-    }
-
-    std::vector<int> snapshot()
-    {
-        std::lock_guard lk(m);
-        return seqs;
-    }
-
-    std::size_t size()
-    {
-        std::lock_guard lk(m);
-        return seqs.size();
-    }
-};
-
-/** Everything the dead-letter hook saw. */
-struct dead_letter_log
-{
-    std::mutex m;
-    std::vector<spindle::dead_letter> letters;
-
-    static std::shared_ptr<dead_letter_log> attach(spindle::system& sys)
-    {
-        auto log = std::make_shared<dead_letter_log>();
-        sys.on_dead_letter([log](spindle::dead_letter const& d) {
-            std::lock_guard lk(log->m);
-            log->letters.push_back(d);
-        });
-        return log;
-    }
-
-    std::vector<spindle::dead_letter> snapshot()
-    {
-        std::lock_guard lk(m);
-        return letters;
-    }
-};
+/// Thread-safe record of what a receiver handled, in order.
+using delivery_log = history<int>;
 
 // --- FIFO under load ---
 
@@ -267,27 +144,6 @@ struct sink : spindle::actor<sink, item, ping>
     int on(ping) { return 1; }
 };
 
-spindle::system_options test_options(unsigned workers = 2)
-{
-    spindle::system_options o;
-    o.worker_threads = workers;
-    // ask timeouts only fire when a test advances this clock
-    o.clock = std::make_shared<spindle::manual_clock>();
-    return o;
-}
-
-spindle::spawn_options bounded(std::uint32_t capacity, spindle::overflow_policy p,
-                               std::chrono::nanoseconds block_timeout = 1h)
-{
-    spindle::spawn_options o;
-    spindle::mailbox_options mb;
-    mb.capacity = capacity;
-    mb.policy = p;
-    mb.block_timeout = block_timeout;
-    o.mailbox = mb;
-    return o;
-}
-
 /** Fills a `capacity`-bounded sink: item 0 is being handled (blocked at the
     gate), then items 1..capacity+extra are told. Returns their statuses
     (index = seq; index 0 is item 0's).
@@ -340,7 +196,7 @@ BOOST_AUTO_TEST_CASE(fifo_per_sender_under_two_workers)
     constexpr std::uint64_t per_sender = 125'000;
     constexpr std::uint64_t total = per_sender * senders; // 1,000,000
 
-    spindle::system sys(test_options(2));
+    spindle::system sys(manual_clock_options(2));
     auto done = std::make_shared<boost::fibers::promise<void>>();
     auto all_received = done->get_future();
     auto not_ok = std::make_shared<std::atomic<std::uint64_t>>(0);
@@ -382,8 +238,8 @@ BOOST_AUTO_TEST_CASE(bounded_fail_refuses_new_messages)
     constexpr int capacity = 8;
     constexpr int extra = 20;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::fail), log, g.g);
 
@@ -413,8 +269,8 @@ BOOST_AUTO_TEST_CASE(bounded_drop_newest_drops_the_new_message)
     constexpr int capacity = 8;
     constexpr int extra = 20;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::drop_newest), log, g.g);
 
@@ -442,8 +298,8 @@ BOOST_AUTO_TEST_CASE(bounded_drop_oldest_keeps_the_newest)
     constexpr int capacity = 8;
     constexpr int extra = 20;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::drop_oldest), log, g.g);
 
@@ -468,8 +324,8 @@ BOOST_AUTO_TEST_CASE(bounded_block_thread_sender_waits_for_room)
 {
     constexpr int capacity = 4;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     // an hour: the sender must be released by the drain, never by the timeout
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::block, 1h), log, g.g);
@@ -540,7 +396,7 @@ BOOST_AUTO_TEST_CASE(bounded_block_fiber_sender_parks_only_itself)
     // its fiber, neither the echo nor the drain below could ever run.
     constexpr int capacity = 4;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options(1));
+    spindle::system sys(manual_clock_options(1));
     scoped_gate g;
     auto rx = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::block, 1h), log, g.g);
     auto result = std::make_shared<std::promise<send_status>>();
@@ -569,8 +425,8 @@ BOOST_AUTO_TEST_CASE(bounded_block_times_out_with_mailbox_full)
 {
     constexpr int capacity = 2;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     // the block timeout is real time by contract; keep it short
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::block, 50ms), log, g.g);
@@ -595,8 +451,8 @@ BOOST_AUTO_TEST_CASE(bounded_block_try_tell_never_waits)
 {
     constexpr int capacity = 3;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     // an hour: a try_tell that waited would hang the test
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::block, 1h), log, g.g);
@@ -620,8 +476,8 @@ BOOST_AUTO_TEST_CASE(bounded_block_sender_is_released_when_the_receiver_stops)
 {
     constexpr int capacity = 1;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::block, 1h), log, g.g);
 
@@ -651,8 +507,8 @@ BOOST_AUTO_TEST_CASE(ask_into_full_fail_mailbox_fails_at_once)
 {
     constexpr int capacity = 2;
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     auto ref = sys.spawn_with<sink>(bounded(capacity, spindle::overflow_policy::fail), log, g.g);
 
@@ -672,8 +528,8 @@ BOOST_AUTO_TEST_CASE(ask_into_full_fail_mailbox_fails_at_once)
 BOOST_AUTO_TEST_CASE(tell_to_stopped_actor_is_a_dead_letter)
 {
     auto log = std::make_shared<delivery_log>();
-    spindle::system sys(test_options());
-    auto letters = dead_letter_log::attach(sys);
+    spindle::system sys(manual_clock_options());
+    auto letters = record_dead_letters(sys);
     scoped_gate g;
     g->open();
     auto ref = sys.spawn<sink>(log, g.g);

@@ -10,73 +10,17 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <thread>
-#include <typeinfo>
+#include "support.hpp"
 
-using namespace std::chrono_literals;
+#include <atomic>
+#include <memory>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+using namespace spindle_test;
 
 namespace {
-
-constexpr auto failure_timeout = 20s;
-
-template<class Pred>
-bool eventually(Pred pred, std::chrono::nanoseconds limit = failure_timeout)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-// Aborts the process if a blocking call in its scope hangs.
-class watchdog
-{
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-
-public:
-    explicit watchdog(char const* what, std::chrono::nanoseconds limit = failure_timeout)
-        : t_([this, what, limit] {
-            std::unique_lock lk(m_);
-            if(!cv_.wait_for(lk, limit, [this] { return done_; }))
-            {
-                std::fprintf(stderr, "watchdog: '%s' did not finish in time\n", what);
-                std::fflush(stderr);
-                std::abort();
-            }
-        })
-    {
-    }
-
-    ~watchdog()
-    {
-        {
-            std::lock_guard lk(m_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-};
-
-auto has_code(spindle::error e)
-{
-    return [e](spindle::system_error const& x) { return x.code() == make_error_code(e); };
-}
 
 struct who {};
 
@@ -99,11 +43,7 @@ struct other : spindle::actor<other, who>
 struct fixture
 {
     std::shared_ptr<std::atomic<int>> alive = std::make_shared<std::atomic<int>>(0);
-    spindle::system sys{[] {
-        spindle::system_options o;
-        o.worker_threads = 2;
-        return o;
-    }()};
+    spindle::system sys{workers(2)};
 
     spindle::actor_ref<tagged> spawn_named(std::string name, int tag)
     {

@@ -11,9 +11,11 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <chrono>
+#include "support.hpp"
+
 #include <string>
-#include <thread>
+
+using namespace spindle_test;
 
 namespace {
 
@@ -52,9 +54,7 @@ double total(spindle::metrics::registry& r, std::string const& name)
 
 BOOST_AUTO_TEST_CASE(runtime_series_count_what_happened)
 {
-    spindle::system_options opts;
-    opts.worker_threads = 2;
-    spindle::system sys(opts);
+    spindle::system sys(workers(2));
     auto a = sys.spawn<counter>();
     auto b = sys.spawn<counter>();
     for(int i = 0; i < 1000; ++i)
@@ -68,8 +68,7 @@ BOOST_AUTO_TEST_CASE(runtime_series_count_what_happened)
     auto& r = sys.metrics();
     // 2000 notes + 2 asks; a worker adds its count when the activation ends,
     // just after the reply went out, so wait for it to settle
-    for(int i = 0; i < 5000 && total(r, "spindle_actor_messages_total") != 2002; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    eventually([&] { return total(r, "spindle_actor_messages_total") == 2002; });
     BOOST_TEST(total(r, "spindle_actor_messages_total") == 2002);
     BOOST_TEST(total(r, "spindle_actors") == 2);
     BOOST_TEST(total(r, "spindle_actors_spawned_total") == 2);
@@ -78,8 +77,7 @@ BOOST_AUTO_TEST_CASE(runtime_series_count_what_happened)
     BOOST_TEST(total(r, "spindle_dead_letters_total") == 0);
 
     b.stop();
-    while(b.alive())
-        std::this_thread::yield();
+    eventually([&] { return !b.alive(); });
     BOOST_TEST(b.tell(note{}) == spindle::send_status::stopped);
     BOOST_TEST(total(r, "spindle_dead_letters_total") == 1);
     BOOST_TEST(total(r, "spindle_actors") == 1);
@@ -96,10 +94,8 @@ BOOST_AUTO_TEST_CASE(runtime_series_count_what_happened)
 
 BOOST_AUTO_TEST_CASE(each_system_has_its_own_registry)
 {
-    spindle::system_options opts;
-    opts.worker_threads = 1;
-    spindle::system s1(opts);
-    spindle::system s2(opts);
+    spindle::system s1(workers(1));
+    spindle::system s2(workers(1));
     s1.spawn<counter>();
     BOOST_TEST(total(s1.metrics(), "spindle_actors") == 1);
     BOOST_TEST(total(s2.metrics(), "spindle_actors") == 0);

@@ -12,6 +12,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <spindle/manual_clock.hpp>
 
 #include <boost/fiber/buffered_channel.hpp>
@@ -19,70 +21,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <string>
 #include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
-
-// Real-time limits in this file only bound a failing test; nothing asserts
-// how long anything took.
-constexpr auto failure_timeout = 20s;
-
-template<class Pred>
-bool eventually(Pred pred, std::chrono::nanoseconds limit = failure_timeout)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-// Aborts the process if a blocking call in its scope hangs: a hang would
-// otherwise stall the whole suite without saying where.
-class watchdog
-{
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-
-public:
-    explicit watchdog(char const* what, std::chrono::nanoseconds limit = failure_timeout)
-        : t_([this, what, limit] {
-            std::unique_lock lk(m_);
-            if(!cv_.wait_for(lk, limit, [this] { return done_; }))
-            {
-                std::fprintf(stderr, "watchdog: '%s' did not finish in time\n", what);
-                std::fflush(stderr);
-                std::abort();
-            }
-        })
-    {
-    }
-
-    ~watchdog()
-    {
-        {
-            std::lock_guard lk(m_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-};
 
 // Records which threads ran handlers.
 struct thread_log
@@ -111,13 +60,6 @@ void burn(std::chrono::microseconds d)
     while(std::chrono::steady_clock::now() < end)
         for(unsigned i = 0; i < 256; ++i)
             x = x + i;
-}
-
-spindle::system_options one_worker()
-{
-    spindle::system_options o;
-    o.worker_threads = 1;
-    return o;
 }
 
 //------------------------------------------------------------------------------
@@ -313,9 +255,7 @@ struct hold {};
 
 struct gate_state
 {
-    boost::fibers::promise<void> open;
-    boost::fibers::shared_future<void> opened = open.get_future().share();
-    std::atomic<int> holding{0};
+    gate holders; // every holder waits here until the test opens it
     std::atomic<int> done{0};
 };
 
@@ -326,8 +266,7 @@ struct holder : spindle::actor<holder, hold>
 
     int on(hold)
     {
-        st->holding.fetch_add(1);
-        st->opened.wait();
+        st->holders.pass();
         return 1;
     }
 };
@@ -405,7 +344,7 @@ BOOST_AUTO_TEST_SUITE(blocking_handlers)
 
 BOOST_AUTO_TEST_CASE(blocking_ask_lets_other_actors_on_the_same_worker_run)
 {
-    spindle::system sys(one_worker());
+    spindle::system sys(workers(1));
     auto st = std::make_shared<relay_state>();
     auto c = sys.spawn<actor_c>(st);
     auto b = sys.spawn<actor_b>(st);
@@ -431,9 +370,7 @@ BOOST_AUTO_TEST_CASE(blocking_ask_lets_other_actors_on_the_same_worker_run)
 BOOST_AUTO_TEST_CASE(sleep_for_on_manual_clock_parks_only_the_sleeper)
 {
     auto clock = std::make_shared<spindle::manual_clock>();
-    auto o = one_worker();
-    o.clock = clock;
-    spindle::system sys(o);
+    spindle::system sys(manual_clock_options(1, clock));
     auto st = std::make_shared<nap_state>();
     auto sleeper = sys.spawn<napper>(st);
     auto other = sys.spawn<bumper>(st);
@@ -460,7 +397,7 @@ BOOST_AUTO_TEST_CASE(sleep_for_on_manual_clock_parks_only_the_sleeper)
 
 BOOST_AUTO_TEST_CASE(handler_waits_on_a_fiber_channel)
 {
-    spindle::system sys(one_worker());
+    spindle::system sys(workers(1));
     auto st = std::make_shared<chan_state>();
     auto cons = sys.spawn<consumer>(st);
     auto prod = sys.spawn<producer>(st);
@@ -488,7 +425,7 @@ BOOST_AUTO_TEST_CASE(handler_waits_on_a_fiber_channel)
 
 BOOST_AUTO_TEST_CASE(handler_waits_on_a_fiber_future)
 {
-    spindle::system sys(one_worker());
+    spindle::system sys(workers(1));
     auto st = std::make_shared<future_state>();
     auto w = sys.spawn<awaiter>(st);
     auto s = sys.spawn<setter>(st);
@@ -503,7 +440,7 @@ BOOST_AUTO_TEST_CASE(handler_waits_on_a_fiber_future)
 BOOST_AUTO_TEST_CASE(a_thousand_blocked_askers_on_one_worker_all_complete)
 {
     constexpr int n = 1000;
-    spindle::system sys(one_worker());
+    spindle::system sys(workers(1));
     auto st = std::make_shared<gate_state>();
     std::vector<spindle::actor_ref<asker>> askers;
     for(int i = 0; i < n; ++i)
@@ -513,11 +450,11 @@ BOOST_AUTO_TEST_CASE(a_thousand_blocked_askers_on_one_worker_all_complete)
 
     // every holder waits at the gate while its asker waits for the reply:
     // 2n handlers blocked at once on one thread
-    BOOST_TEST_REQUIRE(eventually([&] { return st->holding.load() == n; }));
+    BOOST_TEST_REQUIRE(eventually([&] { return st->holders.entered() == n; }));
     BOOST_TEST(st->done.load() == 0);
     BOOST_TEST(sys.stats().fibers >= std::uint64_t(2 * n));
 
-    st->open.set_value();
+    st->holders.open();
     BOOST_TEST_REQUIRE(eventually([&] { return st->done.load() == n; }));
 
     // runners made for blocked handlers are not kept around
@@ -531,9 +468,7 @@ BOOST_AUTO_TEST_SUITE(work_distribution)
 
 BOOST_AUTO_TEST_CASE(actors_spawned_from_a_thread_run_on_both_workers)
 {
-    spindle::system_options o;
-    o.worker_threads = 2;
-    spindle::system sys(o);
+    spindle::system sys(workers(2));
     auto st = std::make_shared<busy_state>();
     std::vector<spindle::actor_ref<busy>> actors;
     for(int i = 0; i < 16; ++i)
@@ -547,9 +482,7 @@ BOOST_AUTO_TEST_CASE(actors_spawned_from_a_thread_run_on_both_workers)
 
 BOOST_AUTO_TEST_CASE(idle_worker_steals_from_a_busy_one)
 {
-    spindle::system_options o;
-    o.worker_threads = 2;
-    spindle::system sys(o);
+    spindle::system sys(workers(2));
     auto st = std::make_shared<busy_state>();
     auto sp = sys.spawn<spawner>(st);
     std::vector<spindle::actor_ref<busy>> actors;
@@ -573,9 +506,7 @@ BOOST_AUTO_TEST_CASE(idle_worker_steals_a_burst_of_single_messages)
 {
     // Each actor gets one heavy message, so no actor is ever re-queued by
     // its worker: the other worker must notice the deep remote queue.
-    spindle::system_options o;
-    o.worker_threads = 2;
-    spindle::system sys(o);
+    spindle::system sys(workers(2));
     auto st = std::make_shared<busy_state>();
     st->cost = std::chrono::microseconds(5000);
     auto sp = sys.spawn<spawner>(st);
@@ -603,9 +534,7 @@ BOOST_AUTO_TEST_CASE(messages_counts_every_handled_message)
     constexpr int threads = 4;
     constexpr int per_thread = 10000;
     constexpr int asks = 100;
-    spindle::system_options o;
-    o.worker_threads = 2;
-    spindle::system sys(o);
+    spindle::system sys(workers(2));
     auto handled = std::make_shared<std::atomic<int>>(0);
     std::vector<spindle::actor_ref<counting>> actors;
     for(int i = 0; i < 10; ++i)
@@ -639,7 +568,7 @@ BOOST_AUTO_TEST_CASE(messages_counts_every_handled_message)
 
 BOOST_AUTO_TEST_CASE(one_activation_per_message_sent_to_an_idle_actor)
 {
-    spindle::system sys(one_worker());
+    spindle::system sys(workers(1));
     auto handled = std::make_shared<std::atomic<int>>(0);
     auto a = sys.spawn<counting>(handled);
     {

@@ -12,75 +12,25 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <spindle/manual_clock.hpp>
+#include "support.hpp"
 
 #include <boost/fiber/future.hpp>
 
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <future>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
-
-// Real-time limits only bound a failing test; nothing asserts durations.
-constexpr auto failure_timeout = 20s;
-
-template<class Pred>
-bool eventually(Pred pred, std::chrono::nanoseconds limit = failure_timeout)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-// Aborts the process if a blocking call in its scope hangs.
-class watchdog
-{
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-
-public:
-    explicit watchdog(char const* what, std::chrono::nanoseconds limit = failure_timeout)
-        : t_([this, what, limit] {
-            std::unique_lock lk(m_);
-            if(!cv_.wait_for(lk, limit, [this] { return done_; }))
-            {
-                std::fprintf(stderr, "watchdog: '%s' did not finish in time\n", what);
-                std::fflush(stderr);
-                std::abort();
-            }
-        })
-    {
-    }
-
-    ~watchdog()
-    {
-        {
-            std::lock_guard lk(m_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-};
 
 /** Waits (on a helper thread) for an ask's outcome, giving up after
     `limit`: a future that never completes is reported instead of hanging
@@ -96,13 +46,6 @@ std::optional<boost::system::result<R>> result_within(spindle::ask_future<R> f,
     if(done.wait_for(limit) != std::future_status::ready)
         return std::nullopt;
     return done.get();
-}
-
-spindle::system_options workers(unsigned n)
-{
-    spindle::system_options o;
-    o.worker_threads = n;
-    return o;
 }
 
 struct ping {};
@@ -341,10 +284,7 @@ BOOST_AUTO_TEST_CASE(pending_asks_fail_with_actor_stopped)
 {
     // On a manual clock that never moves, no ask can time out: every
     // outcome below comes from the shutdown.
-    auto clock = std::make_shared<spindle::manual_clock>();
-    auto o = workers(1);
-    o.clock = clock;
-    spindle::system sys(o);
+    spindle::system sys(manual_clock_options(1));
     auto st = std::make_shared<nap_state>();
     auto a = sys.spawn<napper>(st);
 
@@ -383,10 +323,7 @@ BOOST_AUTO_TEST_CASE(pending_asks_fail_with_actor_stopped)
 
 BOOST_AUTO_TEST_CASE(sleep_for_returns_false_when_shutdown_starts)
 {
-    auto clock = std::make_shared<spindle::manual_clock>();
-    auto o = workers(2);
-    o.clock = clock;
-    spindle::system sys(o);
+    spindle::system sys(manual_clock_options(2));
     auto st = std::make_shared<nap_state>();
     auto a = sys.spawn<napper>(st);
     a.tell(nap{});

@@ -12,79 +12,24 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <spindle/manual_clock.hpp>
 
-#include <boost/fiber/future.hpp>
-
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <typeinfo>
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
-
-// Real-time limits only bound a failing test; nothing asserts durations.
-constexpr auto failure_timeout = 30s;
-
-template<class Pred>
-bool eventually(Pred pred, std::chrono::nanoseconds limit = failure_timeout)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-// Aborts the process if a blocking call in its scope hangs.
-class watchdog
-{
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-
-public:
-    explicit watchdog(char const* what, std::chrono::nanoseconds limit = failure_timeout)
-        : t_([this, what, limit] {
-            std::unique_lock lk(m_);
-            if(!cv_.wait_for(lk, limit, [this] { return done_; }))
-            {
-                std::fprintf(stderr, "watchdog: '%s' did not finish in time\n", what);
-                std::fflush(stderr);
-                std::abort();
-            }
-        })
-    {
-    }
-
-    ~watchdog()
-    {
-        {
-            std::lock_guard lk(m_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-};
-
-auto has_code(spindle::error e)
-{
-    return [e](spindle::system_error const& x) { return x.code() == make_error_code(e); };
-}
 
 struct ping {};
 struct get {};
@@ -136,26 +81,11 @@ struct tracked : spindle::actor<tracked, ping, get, boom>
 // Blocks in its handler until the test opens the gate.
 struct gated : spindle::actor<gated, block, ping>
 {
-    std::shared_ptr<boost::fibers::shared_future<void>> gate;
-    std::shared_ptr<std::atomic<int>> entered;
-    gated(std::shared_ptr<boost::fibers::shared_future<void>> g, std::shared_ptr<std::atomic<int>> e)
-        : gate(std::move(g)), entered(std::move(e))
-    {
-    }
-    void on(block)
-    {
-        entered->fetch_add(1);
-        gate->wait();
-    }
+    std::shared_ptr<gate> gate_;
+    explicit gated(std::shared_ptr<gate> g) : gate_(std::move(g)) {}
+    void on(block) { gate_->pass(); }
     void on(ping) {}
 };
-
-spindle::system_options workers(unsigned n)
-{
-    spindle::system_options o;
-    o.worker_threads = n;
-    return o;
-}
 
 } // namespace
 
@@ -250,9 +180,7 @@ BOOST_AUTO_TEST_CASE(destroyed_system_releases_its_hooks_and_clock)
             auto sentinel = std::make_shared<int>(0);
             auto clock = std::make_shared<spindle::manual_clock>();
             {
-                auto o = workers(1);
-                o.clock = clock;
-                spindle::system sys(o);
+                spindle::system sys(manual_clock_options(1, clock));
                 sys.on_dead_letter([sentinel](spindle::dead_letter const&) {});
                 sys.on_failure([sentinel](spindle::actor_failure const&) {});
                 spindle::spawn_options so;
@@ -425,18 +353,8 @@ BOOST_AUTO_TEST_CASE(stats_fields_count_what_happened)
     spindle::system sys(workers(2));
     BOOST_TEST((sys.options().on_failure == spindle::directive::restart));
 
-    std::vector<spindle::dead_letter> letters;
-    std::mutex letters_m;
-    sys.on_dead_letter([&](spindle::dead_letter const& d) {
-        std::lock_guard lk(letters_m);
-        letters.push_back(d);
-    });
-    std::vector<spindle::actor_failure> failures;
-    std::mutex failures_m;
-    sys.on_failure([&](spindle::actor_failure const& f) {
-        std::lock_guard lk(failures_m);
-        failures.push_back(f);
-    });
+    auto letter_log = record_dead_letters(sys);
+    auto failure_log = record_failures(sys);
 
     auto const s0 = sys.stats();
     BOOST_TEST(s0.spawned == 0u);
@@ -464,7 +382,7 @@ BOOST_AUTO_TEST_CASE(stats_fields_count_what_happened)
     }
     BOOST_TEST(l->constructed.load() == 3);
     {
-        std::lock_guard lk(failures_m);
+        auto const failures = failure_log->snapshot();
         BOOST_TEST_REQUIRE(failures.size() == 1u);
         BOOST_TEST(failures[0].actor == a.id());
         BOOST_TEST((*failures[0].actor_type == typeid(tracked)));
@@ -478,21 +396,15 @@ BOOST_AUTO_TEST_CASE(stats_fields_count_what_happened)
     BOOST_TEST(b.tell(ping{}) == spindle::send_status::stopped);
 
     // a bounded mailbox under drop_newest drops (and counts) the overflow
-    auto gate_p = std::make_shared<boost::fibers::promise<void>>();
-    auto gate = std::make_shared<boost::fibers::shared_future<void>>(gate_p->get_future().share());
-    auto entered = std::make_shared<std::atomic<int>>(0);
-    spindle::spawn_options small;
-    small.mailbox = spindle::mailbox_options{};
-    small.mailbox->capacity = 2;
-    small.mailbox->policy = spindle::overflow_policy::drop_newest;
-    auto g = sys.spawn_with<gated>(small, gate, entered);
+    scoped_gate gate;
+    auto g = sys.spawn_with<gated>(bounded(2, spindle::overflow_policy::drop_newest), gate.g);
     g.tell(block{});
-    BOOST_TEST_REQUIRE(eventually([&] { return entered->load() == 1; }));
+    BOOST_TEST_REQUIRE(eventually([&] { return gate->entered() == 1; }));
     BOOST_TEST(g.tell(ping{}) == spindle::send_status::ok);
     BOOST_TEST(g.tell(ping{}) == spindle::send_status::ok);
     BOOST_TEST(g.tell(ping{}) == spindle::send_status::dropped);
     BOOST_TEST(g.mailbox_depth() == 2u);
-    gate_p->set_value();
+    gate->open();
 
     // messages: 5 pings + get + boom + get + block + 2 pings
     BOOST_TEST_REQUIRE(eventually([&] { return sys.stats().messages >= 11; }));
@@ -508,7 +420,7 @@ BOOST_AUTO_TEST_CASE(stats_fields_count_what_happened)
     BOOST_TEST(s.activations >= 1u);
     BOOST_TEST(s.fibers >= 1u);
 
-    std::lock_guard lk(letters_m);
+    auto const letters = letter_log->snapshot();
     BOOST_TEST_REQUIRE(letters.size() == 2u);
     BOOST_TEST(letters[0].receiver == b.id());
     BOOST_TEST((*letters[0].message_type == typeid(ping)));

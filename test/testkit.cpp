@@ -11,10 +11,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <chrono>
 #include <string>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 using spindle::testkit::expectation_failed;
 using spindle::testkit::probe;
 
@@ -62,11 +65,7 @@ auto says(std::string a, std::string b = {})
 
 struct fixture
 {
-    spindle::system sys{[] {
-        spindle::system_options o;
-        o.worker_threads = 2;
-        return o;
-    }()};
+    spindle::system sys{workers(2)};
     probe<ping, pong> p{sys};
 };
 

@@ -11,72 +11,20 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <spindle/manual_clock.hpp>
+#include "support.hpp"
 
-#include <boost/fiber/future.hpp>
+#include <spindle/manual_clock.hpp>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <mutex>
-#include <thread>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
+using namespace spindle_test;
 
 namespace {
-
-constexpr auto failure_timeout = 20s;
-
-template<class Pred>
-bool eventually(Pred pred, std::chrono::nanoseconds limit = failure_timeout)
-{
-    auto const end = std::chrono::steady_clock::now() + limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
-// Aborts the process if a blocking call in its scope hangs (on a manual
-// clock no ask can time out by itself).
-class watchdog
-{
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread t_;
-
-public:
-    explicit watchdog(char const* what, std::chrono::nanoseconds limit = failure_timeout)
-        : t_([this, what, limit] {
-            std::unique_lock lk(m_);
-            if(!cv_.wait_for(lk, limit, [this] { return done_; }))
-            {
-                std::fprintf(stderr, "watchdog: '%s' did not finish in time\n", what);
-                std::fflush(stderr);
-                std::abort();
-            }
-        })
-    {
-    }
-
-    ~watchdog()
-    {
-        {
-            std::lock_guard lk(m_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-};
 
 struct note
 {
@@ -88,21 +36,16 @@ struct block {};
 // Records the notes it gets.
 struct recorder : spindle::actor<recorder, note, count, block>
 {
-    std::shared_ptr<boost::fibers::shared_future<void>> gate;
-    std::shared_ptr<std::atomic<int>> blocked;
+    std::shared_ptr<gate> gate_;
     std::vector<int> notes;
 
-    recorder(std::shared_ptr<boost::fibers::shared_future<void>> g, std::shared_ptr<std::atomic<int>> b)
-        : gate(std::move(g)), blocked(std::move(b))
-    {
-    }
+    explicit recorder(std::shared_ptr<gate> g) : gate_(std::move(g)) {}
 
     void on(note n) { notes.push_back(n.value); }
     std::vector<int> on(count) { return notes; }
     int on(block)
     {
-        blocked->fetch_add(1);
-        gate->wait();
+        gate_->pass();
         return 1;
     }
 };
@@ -110,29 +53,9 @@ struct recorder : spindle::actor<recorder, note, count, block>
 struct fixture
 {
     std::shared_ptr<spindle::manual_clock> clock = std::make_shared<spindle::manual_clock>();
-    std::shared_ptr<boost::fibers::promise<void>> gate_p = std::make_shared<boost::fibers::promise<void>>();
-    std::shared_ptr<boost::fibers::shared_future<void>> gate =
-        std::make_shared<boost::fibers::shared_future<void>>(gate_p->get_future().share());
-    std::shared_ptr<std::atomic<int>> blocked = std::make_shared<std::atomic<int>>(0);
-    spindle::system sys{[this] {
-        spindle::system_options o;
-        o.worker_threads = 2;
-        o.clock = clock;
-        return o;
-    }()};
-    spindle::actor_ref<recorder> rec = sys.spawn<recorder>(gate, blocked);
-
-    ~fixture()
-    {
-        try
-        {
-            gate_p->set_value();
-        }
-        catch(...)
-        {
-            // already opened by the test
-        }
-    }
+    spindle::system sys{manual_clock_options(2, clock)};
+    scoped_gate held; // after the system, so it opens before the system shuts down
+    spindle::actor_ref<recorder> rec = sys.spawn<recorder>(held.g);
 
     /** The notes the recorder has handled. The ask travels from this
         thread, which is also the thread whose advance() fires the timers,
@@ -251,7 +174,7 @@ BOOST_AUTO_TEST_CASE(answered_asks_leave_no_pending_timers)
 BOOST_AUTO_TEST_CASE(ask_times_out_exactly_at_its_timeout)
 {
     auto f = rec.ask(block{}, 1s);
-    BOOST_TEST_REQUIRE(eventually([&] { return blocked->load() == 1; }));
+    BOOST_TEST_REQUIRE(eventually([&] { return held->entered() == 1; }));
     BOOST_TEST(sys.timers().pending() == 1u);
 
     clock->advance(1s - 1ns);
@@ -267,7 +190,7 @@ BOOST_AUTO_TEST_CASE(ask_times_out_exactly_at_its_timeout)
     BOOST_TEST(ec == make_error_code(spindle::error::ask_timeout));
 
     // the late reply is dropped quietly and the actor carries on
-    gate_p->set_value();
+    held->open();
     BOOST_TEST(notes().empty());
     BOOST_TEST(sys.timers().pending() == 0u);
     BOOST_TEST(rec.alive());
