@@ -362,6 +362,36 @@ BOOST_AUTO_TEST_CASE(pre_start_exception_stops_the_actor)
     BOOST_TEST(ref.tell(note{4}) == send_status::stopped);
 }
 
+namespace {
+// Decides in pre_start that it has nothing to do.
+struct idle_quitter : spindle::actor<idle_quitter, note>
+{
+    std::shared_ptr<std::atomic<int>> handled;
+    std::shared_ptr<std::atomic<int>> stopped;
+    idle_quitter(std::shared_ptr<std::atomic<int>> h, std::shared_ptr<std::atomic<int>> s)
+        : handled(std::move(h)), stopped(std::move(s))
+    {
+    }
+    void pre_start() override { stop(); }
+    void on(note) { ++*handled; }
+    void post_stop() override { ++*stopped; }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(stop_in_pre_start_stops_before_any_message)
+{
+    auto handled = std::make_shared<std::atomic<int>>(0);
+    auto stopped = std::make_shared<std::atomic<int>>(0);
+    spindle::system sys(manual_clock_options());
+    auto ref = sys.spawn<idle_quitter>(handled, stopped);
+    ref.tell(note{1});
+    BOOST_REQUIRE(eventually([&] { return !ref.alive(); }));
+    BOOST_TEST(handled->load() == 0);
+    BOOST_TEST(stopped->load() == 1);
+    BOOST_TEST(sys.stats().failures == 0u);
+    BOOST_TEST(ref.tell(note{2}) == send_status::stopped);
+}
+
 BOOST_AUTO_TEST_CASE(post_stop_exception_is_contained)
 {
     auto handled = std::make_shared<std::atomic<int>>(0);

@@ -87,7 +87,7 @@ public:
     /// This actor's id. Valid from `pre_start` on (not in the constructor).
     actor_id id() const noexcept;
 
-    /// Ask the runtime to stop this actor when the current handler returns.
+    /// Ask the runtime to stop this actor when the current handler (or `pre_start`) returns.
     void stop() noexcept { directive_ = directive::stop; }
 
     /// Ask for a fresh behaviour object when the current handler returns.

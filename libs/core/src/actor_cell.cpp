@@ -414,9 +414,13 @@ void actor_cell::handle_failure(std::string const& what) noexcept
 void actor_cell::do_start() noexcept
 {
     state_.store(cell_state::running, std::memory_order_release);
+    behavior_->directive_ = directive::resume;
     try
     {
         behavior_->pre_start();
+        // an actor may decide in pre_start that it has nothing to do
+        if(behavior_->directive_ == directive::stop)
+            do_stop(exit_reason::normal);
     }
     catch(...)
     {
