@@ -1,0 +1,49 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_BENCHMARKS_SPINDLE_WORKLOADS_HPP
+#define SPINDLE_BENCHMARKS_SPINDLE_WORKLOADS_HPP
+
+// The Spindle side of the benchmarks: one function per workload, each in
+// spindle_<workload>.cpp beside its CAF twin caf_<workload>.cpp. They use
+// only Spindle's public API.
+
+#include "common.hpp"
+
+#include <spindle/system.hpp>
+
+namespace spindle_bench {
+
+/// The system every workload runs on: default options but the thread count.
+inline spindle::system_options system_options(bench::options const& o)
+{
+    spindle::system_options so;
+    so.worker_threads = o.threads;
+    return so;
+}
+
+/** Appends the runtime's counters to a result: activations (messages /
+    activations is how many messages an actor handles per turn) and steals
+    (actors moved to an idle worker).
+*/
+inline void add_stats(spindle::system const& sys, bench::result& r)
+{
+    auto const s = sys.stats();
+    r.extra.emplace_back("activations", s.activations);
+    r.extra.emplace_back("steals", s.steals);
+}
+
+bench::result run_pingpong(bench::options const& o);
+bench::result run_ask(bench::options const& o);
+bench::result run_spawn(bench::options const& o);
+bench::result run_alive(bench::options const& o);
+bench::result run_fanin(bench::options const& o);
+bench::result run_ring(bench::options const& o);
+bench::result run_skynet(bench::options const& o);
+bench::result run_big(bench::options const& o);
+
+} // namespace spindle_bench
+
+#endif
