@@ -26,35 +26,6 @@ using namespace spindle_test;
 
 namespace {
 
-struct job
-{
-    std::function<void()> fn;
-};
-
-/// Runs jobs in its handler: a fiber on one of the system's workers.
-struct runner : spindle::actor<runner, job>
-{
-    void on(job const& j) { j.fn(); }
-};
-
-/// Starts `body(i)` for i in [0, n), each in the handler of its own actor.
-std::vector<spindle::ask_future<void>> start_in_actors(spindle::system& sys, int n, std::function<void(int)> body)
-{
-    std::vector<spindle::ask_future<void>> done;
-    for(int i = 0; i < n; ++i)
-        done.push_back(sys.spawn<runner>().ask(job{[body, i] { body(i); }}, 1h));
-    return done;
-}
-
-/// Waits for every handler started by `start_in_actors`; false if one failed.
-bool finish(std::vector<spindle::ask_future<void>>& done)
-{
-    watchdog w("barrier test handlers");
-    bool ok = true;
-    for(auto& f : done)
-        ok = f.result().has_value() && ok;
-    return ok;
-}
 
 } // namespace
 
@@ -84,7 +55,7 @@ BOOST_AUTO_TEST_CASE(phases_of_many_fibers_on_two_workers)
                 ++torn;
         }
     });
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "barrier test handlers"));
     BOOST_TEST(torn.load() == 0);
     BOOST_TEST(completions.load() == phases);
     BOOST_TEST(leaders.load() == phases); // exactly one per phase

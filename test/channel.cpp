@@ -28,35 +28,6 @@ using spindle::channel_status;
 
 namespace {
 
-struct job
-{
-    std::function<void()> fn;
-};
-
-/// Runs jobs in its handler: a fiber on one of the system's workers.
-struct runner : spindle::actor<runner, job>
-{
-    void on(job const& j) { j.fn(); }
-};
-
-/// Starts `body(i)` for i in [0, n), each in the handler of its own actor.
-std::vector<spindle::ask_future<void>> start_in_actors(spindle::system& sys, int n, std::function<void(int)> body)
-{
-    std::vector<spindle::ask_future<void>> done;
-    for(int i = 0; i < n; ++i)
-        done.push_back(sys.spawn<runner>().ask(job{[body, i] { body(i); }}, 1h));
-    return done;
-}
-
-/// Waits for every handler started by `start_in_actors`; false if one failed.
-bool finish(std::vector<spindle::ask_future<void>>& done)
-{
-    watchdog w("channel test handlers");
-    bool ok = true;
-    for(auto& f : done)
-        ok = f.result().has_value() && ok;
-    return ok;
-}
 
 } // namespace
 
@@ -171,9 +142,9 @@ BOOST_AUTO_TEST_CASE(mpmc_under_two_workers_delivers_every_value_once)
             last[p] = v;
         }
     });
-    BOOST_TEST(finish(prod));
+    BOOST_TEST(finish(prod, "channel producers"));
     ch.close();
-    BOOST_TEST(finish(cons));
+    BOOST_TEST(finish(cons, "channel consumers"));
     BOOST_TEST(pushed.load() == producers * per_producer);
     int wrong = 0;
     for(auto& r : received)
@@ -207,7 +178,7 @@ BOOST_AUTO_TEST_CASE(push_and_pop_timeouts_on_the_manual_clock)
     clock->advance(4s);
     BOOST_TEST(full.size() == 1u);
     clock->advance(1s);
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "channel test handlers"));
     BOOST_TEST(push_result.load() == channel_status::timeout);
     BOOST_TEST(pop_result.load() == channel_status::timeout);
     BOOST_TEST(kept == "mine");

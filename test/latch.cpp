@@ -27,35 +27,6 @@ using namespace spindle_test;
 
 namespace {
 
-struct job
-{
-    std::function<void()> fn;
-};
-
-/// Runs jobs in its handler: a fiber on one of the system's workers.
-struct runner : spindle::actor<runner, job>
-{
-    void on(job const& j) { j.fn(); }
-};
-
-/// Starts `body(i)` for i in [0, n), each in the handler of its own actor.
-std::vector<spindle::ask_future<void>> start_in_actors(spindle::system& sys, int n, std::function<void(int)> body)
-{
-    std::vector<spindle::ask_future<void>> done;
-    for(int i = 0; i < n; ++i)
-        done.push_back(sys.spawn<runner>().ask(job{[body, i] { body(i); }}, 1h));
-    return done;
-}
-
-/// Waits for every handler started by `start_in_actors`; false if one failed.
-bool finish(std::vector<spindle::ask_future<void>>& done)
-{
-    watchdog w("latch test handlers");
-    bool ok = true;
-    for(auto& f : done)
-        ok = f.result().has_value() && ok;
-    return ok;
-}
 
 } // namespace
 
@@ -73,7 +44,7 @@ BOOST_AUTO_TEST_CASE(releases_many_fibers_on_two_workers_only_after_the_last_cou
             ++early; // released before every fiber had counted down
         ++passed;
     });
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "latch test handlers"));
     BOOST_TEST(passed.load() == n);
     BOOST_TEST(early.load() == 0);
     BOOST_TEST(ready.try_wait());
@@ -147,7 +118,7 @@ BOOST_AUTO_TEST_CASE(timeout_on_the_manual_clock_and_stop_token)
     BOOST_TEST(timed.load() == 0);
     BOOST_TEST(stopped.load() == -1);
     stop.request_stop();
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "latch test handlers"));
     BOOST_TEST(stopped.load() == 0);
     BOOST_TEST(ec == code(spindle::error::cancelled));
     BOOST_CHECK_EXCEPTION(l.wait(stop.get_token()), spindle::system_error, has_code(spindle::error::cancelled));

@@ -27,35 +27,6 @@ using namespace spindle_test;
 
 namespace {
 
-struct job
-{
-    std::function<void()> fn;
-};
-
-/// Runs jobs in its handler: a fiber on one of the system's workers.
-struct runner : spindle::actor<runner, job>
-{
-    void on(job const& j) { j.fn(); }
-};
-
-/// Starts `body(i)` for i in [0, n), each in the handler of its own actor.
-std::vector<spindle::ask_future<void>> start_in_actors(spindle::system& sys, int n, std::function<void(int)> body)
-{
-    std::vector<spindle::ask_future<void>> done;
-    for(int i = 0; i < n; ++i)
-        done.push_back(sys.spawn<runner>().ask(job{[body, i] { body(i); }}, 1h));
-    return done;
-}
-
-/// Waits for every handler started by `start_in_actors`; false if one failed.
-bool finish(std::vector<spindle::ask_future<void>>& done)
-{
-    watchdog w("ordered_mutex test handlers");
-    bool ok = true;
-    for(auto& f : done)
-        ok = f.result().has_value() && ok;
-    return ok;
-}
 
 boost::system::error_code order_violation()
 {
@@ -89,7 +60,7 @@ BOOST_AUTO_TEST_CASE(mutual_exclusion_of_many_fibers_on_two_workers)
             inside = false;
         }
     });
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "ordered_mutex test handlers"));
     BOOST_TEST(overlaps.load() == 0);
     BOOST_TEST(counter == 5000);
 }
@@ -201,10 +172,10 @@ BOOST_AUTO_TEST_CASE(lock_timeout_on_the_manual_clock)
     clock->advance(2s);
     BOOST_TEST(outcome.load() == -1);
     clock->advance(1s);
-    BOOST_TEST(finish(waiter));
+    BOOST_TEST(finish(waiter, "ordered_mutex waiter"));
     BOOST_TEST(outcome.load() == 0);
     hold->open();
-    BOOST_TEST(finish(holder));
+    BOOST_TEST(finish(holder, "ordered_mutex holder"));
     BOOST_TEST(m.try_lock()); // the timed-out waiter never became the owner
     m.unlock();
 }

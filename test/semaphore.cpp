@@ -26,35 +26,6 @@ using namespace spindle_test;
 
 namespace {
 
-struct job
-{
-    std::function<void()> fn;
-};
-
-/// Runs jobs in its handler: a fiber on one of the system's workers.
-struct runner : spindle::actor<runner, job>
-{
-    void on(job const& j) { j.fn(); }
-};
-
-/// Starts `body(i)` for i in [0, n), each in the handler of its own actor.
-std::vector<spindle::ask_future<void>> start_in_actors(spindle::system& sys, int n, std::function<void(int)> body)
-{
-    std::vector<spindle::ask_future<void>> done;
-    for(int i = 0; i < n; ++i)
-        done.push_back(sys.spawn<runner>().ask(job{[body, i] { body(i); }}, 1h));
-    return done;
-}
-
-/// Waits for every handler started by `start_in_actors`; false if one failed.
-bool finish(std::vector<spindle::ask_future<void>>& done)
-{
-    watchdog w("semaphore test handlers");
-    bool ok = true;
-    for(auto& f : done)
-        ok = f.result().has_value() && ok;
-    return ok;
-}
 
 void raise_max(std::atomic<int>& max, int v)
 {
@@ -82,7 +53,7 @@ BOOST_AUTO_TEST_CASE(bounds_concurrency_of_many_fibers_on_two_workers)
             permits.release();
         }
     });
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "semaphore test handlers"));
     BOOST_TEST(passes.load() == 1000);
     BOOST_TEST(most.load() <= 3);
     BOOST_TEST(most.load() >= 1);
@@ -129,7 +100,7 @@ BOOST_AUTO_TEST_CASE(timeout_on_the_manual_clock)
     BOOST_TEST(s.waiting() == 1u); // not yet due
     BOOST_TEST(outcome.load() == -1);
     clock->advance(1s);
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "semaphore test handlers"));
     BOOST_TEST(outcome.load() == 0);
     BOOST_TEST(s.waiting() == 0u);
     BOOST_TEST(sys.timers().pending() == timers_before);
@@ -148,7 +119,7 @@ BOOST_AUTO_TEST_CASE(timed_acquire_succeeds_before_the_deadline_and_disarms_its_
     auto done = start_in_actors(sys, 1, [&](int) { outcome = s.try_acquire_for(sys.timers(), 5s) ? 1 : 0; });
     BOOST_REQUIRE(eventually([&] { return s.waiting() == 1; }));
     s.release();
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "semaphore test handlers"));
     BOOST_TEST(outcome.load() == 1);
     BOOST_TEST(s.available() == 0);
     BOOST_TEST(sys.timers().pending() == timers_before);
@@ -201,7 +172,7 @@ BOOST_AUTO_TEST_CASE(stop_token_cancels_a_waiting_acquire)
     });
     BOOST_REQUIRE(eventually([&] { return s.waiting() == 2; }));
     stop.request_stop();
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "semaphore test handlers"));
     BOOST_TEST(seen == code(spindle::error::cancelled));
     BOOST_TEST(threw.load());
     BOOST_TEST(s.waiting() == 0u);
@@ -237,7 +208,7 @@ BOOST_AUTO_TEST_CASE(plain_threads_and_fibers_share_it)
             boost::this_fiber::yield();
         }
     });
-    BOOST_TEST(finish(done));
+    BOOST_TEST(finish(done, "semaphore test handlers"));
     for(auto& t : threads)
         t.join();
     BOOST_TEST(got.load() == 400);

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -315,6 +316,40 @@ inline spindle::spawn_options bounded(std::uint32_t capacity, spindle::overflow_
     spindle::spawn_options o;
     o.mailbox = mb;
     return o;
+}
+
+/// A function for a @ref fiber_runner to run in its handler.
+struct fiber_job
+{
+    std::function<void()> fn;
+};
+
+/// Runs jobs in its handler: a fiber on one of the system's workers.
+struct fiber_runner : spindle::actor<fiber_runner, fiber_job>
+{
+    void on(fiber_job const& j) { j.fn(); }
+};
+
+/** Starts `body(i)` for i in [0, n), each in the handler of its own actor,
+    so the code under test runs on the system's worker fibers.
+*/
+inline std::vector<spindle::ask_future<void>> start_in_actors(
+    spindle::system& sys, int n, std::function<void(int)> body)
+{
+    std::vector<spindle::ask_future<void>> done;
+    for(int i = 0; i < n; ++i)
+        done.push_back(sys.spawn<fiber_runner>().ask(fiber_job{[body, i] { body(i); }}, std::chrono::hours(1)));
+    return done;
+}
+
+/// Waits for every handler started by @ref start_in_actors; false if one failed.
+inline bool finish(std::vector<spindle::ask_future<void>>& done, char const* what)
+{
+    watchdog w(what);
+    bool ok = true;
+    for(auto& f : done)
+        ok = f.result().has_value() && ok;
+    return ok;
 }
 
 } // namespace spindle_test
