@@ -14,6 +14,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <spindle/log.hpp>
 #include <spindle/manual_clock.hpp>
 #include <spindle/metrics.hpp>
@@ -34,26 +36,13 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using spindle_test::eventually;
 using spindle::task_error;
 using spindle::task_priority;
 
 namespace {
 
-// Only a guard against hangs: a correct run never comes near it.
-constexpr auto hang_limit = std::chrono::seconds(60);
-
-template<class Pred>
-bool eventually(Pred pred)
-{
-    auto const end = std::chrono::steady_clock::now() + hang_limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::yield();
-    }
-    return true;
-}
+constexpr auto hang_limit = spindle_test::failure_timeout;
 
 struct fixture
 {

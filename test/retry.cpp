@@ -11,6 +11,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <spindle/executor.hpp>
 #include <spindle/manual_clock.hpp>
 #include <spindle/system.hpp>
@@ -26,24 +28,10 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using spindle_test::eventually;
 using spindle::task_error;
 
 namespace {
-
-constexpr auto hang_limit = std::chrono::seconds(60);
-
-template<class Pred>
-bool eventually(Pred pred)
-{
-    auto const end = std::chrono::steady_clock::now() + hang_limit;
-    while(!pred())
-    {
-        if(std::chrono::steady_clock::now() >= end)
-            return pred();
-        std::this_thread::yield();
-    }
-    return true;
-}
 
 spindle::retry_policy policy(std::size_t attempts, std::chrono::nanoseconds base, std::chrono::nanoseconds max,
                              double multiplier, double jitter)
