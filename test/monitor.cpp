@@ -10,6 +10,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
+#include <boost/fiber/future.hpp>
+
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -37,12 +41,19 @@ struct quit
 };
 
 // Forwards every down notice it receives to a probe.
-struct watcher : spindle::actor<watcher, watch, unwatch>
+// Parks the watcher's handler until the test lets it go.
+struct hold
+{
+    boost::fibers::shared_future<void> until;
+};
+
+struct watcher : spindle::actor<watcher, watch, unwatch, hold>
 {
     spindle::actor_ref<spindle::testkit::probe_actor<seen>> out;
     explicit watcher(spindle::actor_ref<spindle::testkit::probe_actor<seen>> o) : out(std::move(o)) {}
     void on(watch const& w) { monitor(w.target); }
     void on(unwatch const& w) { demonitor(w.target); }
+    void on(hold const& h) { h.until.wait(); }
     void on_down(spindle::down const& d) override { out.tell(seen{d}); }
 };
 
@@ -149,8 +160,18 @@ BOOST_AUTO_TEST_CASE(down_is_never_dropped_by_a_full_mailbox)
     auto w = sys.spawn_with<watcher>(o, p.ref());
     auto t = sys.spawn<target>();
     BOOST_TEST(w.ask(watch{t}).result().has_value());
+
+    boost::fibers::promise<void> release;
+    auto until = release.get_future().share();
+    BOOST_TEST(w.tell(hold{until}) == spindle::send_status::ok); // the watcher parks in it
+    BOOST_REQUIRE(spindle_test::eventually([&] { return w.mailbox_depth() == 0; }));
+    BOOST_TEST(w.tell(hold{until}) == spindle::send_status::ok);      // fills the one slot
+    BOOST_TEST(w.tell(hold{until}) == spindle::send_status::dropped); // proves it is full
     t.stop();
+    BOOST_REQUIRE(spindle_test::eventually([&] { return !t.alive(); }));
+    release.set_value();
     BOOST_TEST((p.expect_msg<seen>().d.reason == spindle::exit_reason::normal));
+    BOOST_TEST(sys.stats().dropped == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_is_its_own_reason)
