@@ -47,6 +47,8 @@ table<event_type> const event_types = {
     {event_type::circuit_opened, "circuit_opened"},
     {event_type::circuit_half_open, "circuit_half_open"},
     {event_type::circuit_closed, "circuit_closed"},
+    {event_type::deadline_missed, "deadline_missed"},
+    {event_type::custom, "custom"},
 };
 
 table<node_type> const node_types = {
@@ -61,6 +63,20 @@ table<supervision_strategy> const strategies = {
     {supervision_strategy::one_for_all, "one_for_all"},
     {supervision_strategy::rest_for_one, "rest_for_one"},
     {supervision_strategy::escalate, "escalate"},
+};
+
+table<restart_type> const restart_types = {
+    {restart_type::permanent, "permanent"},
+    {restart_type::transient, "transient"},
+    {restart_type::temporary, "temporary"},
+};
+
+table<actor_state> const actor_states = {
+    {actor_state::starting, "starting"},
+    {actor_state::running, "running"},
+    {actor_state::restarting, "restarting"},
+    {actor_state::stopping, "stopping"},
+    {actor_state::stopped, "stopped"},
 };
 
 table<circuit_state> const circuit_states = {
@@ -135,6 +151,8 @@ BOOST_AUTO_TEST_CASE(round_trip_every_value)
     check_round_trip(event_types);
     check_round_trip(node_types);
     check_round_trip(strategies);
+    check_round_trip(restart_types);
+    check_round_trip(actor_states);
     check_round_trip(circuit_states);
     check_round_trip(health_statuses);
     check_round_trip(overflow_policies);

@@ -102,9 +102,11 @@ BOOST_AUTO_TEST_CASE(every_id_type_converts)
 
 BOOST_AUTO_TEST_CASE(enum_round_trip)
 {
-    check_enum_round_trip<event_type>(16);
+    check_enum_round_trip<event_type>(18);
     check_enum_round_trip<node_type>(4);
     check_enum_round_trip<supervision_strategy>(4);
+    check_enum_round_trip<restart_type>(3);
+    check_enum_round_trip<actor_state>(5);
     check_enum_round_trip<circuit_state>(3);
     check_enum_round_trip<health_status>(3);
     check_enum_round_trip<overflow_policy>(4);

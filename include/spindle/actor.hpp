@@ -8,6 +8,7 @@
 
 #include <spindle/detail/config.hpp>
 #include <spindle/detail/type_list.hpp>
+#include <spindle/enums.hpp>
 #include <spindle/id.hpp>
 #include <spindle/mailbox.hpp>
 #include <spindle/monitor.hpp>
@@ -47,6 +48,10 @@ struct spawn_options
 
     /// The actor's mailbox; `std::nullopt` takes the system's default.
     std::optional<mailbox_options> mailbox;
+
+    /// Its role in introspection: `worker` or `agent` (a supervisor is
+    /// recognised by its type, whatever this says).
+    node_type node = node_type::worker;
 };
 
 /** The untyped base of every actor: lifecycle hooks and runtime services.

@@ -37,6 +37,14 @@ inline constexpr std::chrono::milliseconds restart_backoff_base{100};
 /// Default of the supervisor option `backoff_max`: the cap on the restart delay.
 inline constexpr std::chrono::seconds restart_backoff_max{10};
 
+/// Default of the child option `shutdown`: how long a supervisor waits for
+/// one child to stop before reporting it and moving on (OTP's 5000 ms).
+inline constexpr std::chrono::seconds child_shutdown{5};
+
+/// Default of the subscription option `buffer`: events queued for one slow
+/// event-stream subscriber before further ones are dropped for it.
+inline constexpr std::size_t event_buffer = 1024;
+
 // Executor
 
 /// Default of the executor option `task_timeout`: how long a task may run

@@ -56,7 +56,11 @@ enum class event_type : std::uint8_t
     /// A circuit breaker's recovery timeout passed: trial calls are let through.
     circuit_half_open,
     /// A circuit breaker closed again after successful trial calls.
-    circuit_closed
+    circuit_closed,
+    /// An actor did not stop within its shutdown deadline and was abandoned.
+    deadline_missed,
+    /// Published by user code.
+    custom
 };
 
 /// The role of a node in the supervision tree, as shown by introspection.
@@ -83,6 +87,30 @@ enum class supervision_strategy : std::uint8_t
     rest_for_one,
     /// Restart nothing: fail the supervisor itself and let its parent decide.
     escalate
+};
+
+enum class restart_type : std::uint8_t
+{
+    /// Always restarted, whatever the reason it ended (a normal stop too).
+    permanent,
+    /// Restarted only after a failure; a normal stop ends it for good.
+    transient,
+    /// Never restarted.
+    temporary
+};
+
+enum class actor_state : std::uint8_t
+{
+    /// Spawned; `pre_start` has not run yet.
+    starting,
+    /// Handling messages.
+    running,
+    /// Ended by a failure or exit; its supervisor decides next (mail is kept).
+    restarting,
+    /// Stopping: `post_stop` runs, children are being stopped.
+    stopping,
+    /// Gone.
+    stopped
 };
 
 /// The state of a circuit breaker.
@@ -136,8 +164,9 @@ struct enum_traits<event_type>
         "actor_started", "actor_stopped", "actor_failed", "actor_restarted",
         "supervisor_escalated", "dead_letter", "task_submitted", "task_started",
         "task_completed", "task_failed", "task_cancelled", "task_timed_out",
-        "task_rejected", "circuit_opened", "circuit_half_open", "circuit_closed"};
-    static_assert(std::size(names) == std::size_t(event_type::circuit_closed) + 1);
+        "task_rejected", "circuit_opened", "circuit_half_open", "circuit_closed",
+        "deadline_missed", "custom"};
+    static_assert(std::size(names) == std::size_t(event_type::custom) + 1);
 };
 
 template<>
@@ -155,6 +184,22 @@ struct enum_traits<supervision_strategy>
     static constexpr std::string_view names[] = {
         "one_for_one", "one_for_all", "rest_for_one", "escalate"};
     static_assert(std::size(names) == std::size_t(supervision_strategy::escalate) + 1);
+};
+
+template<>
+struct enum_traits<restart_type>
+{
+    static constexpr std::string_view type_name = "restart_type";
+    static constexpr std::string_view names[] = {"permanent", "transient", "temporary"};
+    static_assert(std::size(names) == std::size_t(restart_type::temporary) + 1);
+};
+
+template<>
+struct enum_traits<actor_state>
+{
+    static constexpr std::string_view type_name = "actor_state";
+    static constexpr std::string_view names[] = {"starting", "running", "restarting", "stopping", "stopped"};
+    static_assert(std::size(names) == std::size_t(actor_state::stopped) + 1);
 };
 
 template<>

@@ -12,8 +12,10 @@
 #include <spindle/defaults.hpp>
 #include <spindle/detail/runtime.hpp>
 #include <spindle/error.hpp>
+#include <spindle/event_stream.hpp>
 #include <spindle/id.hpp>
 #include <spindle/mailbox.hpp>
+#include <spindle/restart_intensity.hpp>
 #include <spindle/timer.hpp>
 
 #include <chrono>
@@ -56,8 +58,18 @@ struct system_options
     /// How long an idle worker spins looking for work before it sleeps.
     std::chrono::nanoseconds spin_before_sleep = defaults::spin_before_sleep;
 
-    /// What a handler's exception does to its actor when nobody supervises it.
+    /** What the root guardian does when a handler of an actor spawned with
+        `spawn` throws: `restart` (in place, same reference; the default) or
+        `stop`. Actors under a @ref supervisor follow their supervisor.
+    */
     directive on_failure = directive::restart;
+
+    /** The root guardian's limit, per actor: past `max_restarts` restarts
+        within `window` (system clock) it stops that actor for good and
+        reports it (failure hooks, a `supervisor_escalated` event) — never
+        the rest of the system.
+    */
+    restart_intensity root_intensity{};
 
     /// The deadline the destructor gives `shutdown`.
     std::chrono::nanoseconds shutdown_deadline = defaults::shutdown_deadline;
@@ -85,7 +97,8 @@ struct actor_failure
     std::type_info const* actor_type;
     /// The exception's `what()`, or a description for non-standard exceptions.
     std::string what;
-    /// What the runtime did: restart or stop.
+    /// What the runtime did: restart or stop (`resume` if a supervisor
+    /// decided something else, e.g. escalated).
     directive action;
 };
 
@@ -218,8 +231,14 @@ public:
     /// Observes every dead letter (called on the thread that failed to deliver).
     void on_dead_letter(std::function<void(dead_letter const&)> fn);
 
-    /// Observes every actor failure (called on the failing actor's fiber).
+    /// Observes every actor failure (called on the failing actor's fiber,
+    /// or its supervisor's once the supervisor has decided).
     void on_failure(std::function<void(actor_failure const&)> fn);
+
+    /** The event stream: lifecycle and supervision events of this system
+        (started, stopped, failed, restarted, escalated, dead letters, ...).
+    */
+    event_stream& events() noexcept;
 
     /// Running totals.
     system_stats stats() const noexcept;

@@ -7,15 +7,19 @@
 #define SPINDLE_DETAIL_ACTOR_CELL_HPP
 
 #include <spindle/detail/config.hpp>
+#include <spindle/actor.hpp>
 #include <spindle/detail/envelope.hpp>
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/enums.hpp>
 #include <spindle/id.hpp>
 #include <spindle/mailbox.hpp>
 #include <spindle/monitor.hpp>
 
 #include <boost/intrusive_ptr.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -29,6 +33,9 @@ namespace detail {
 
 struct system_state;
 struct mailbox_waiters;
+template<class T>
+class completion_state;
+class actor_cell;
 
 /// Creates (and re-creates, on restart) an actor's behaviour object.
 struct actor_factory
@@ -41,13 +48,32 @@ protected:
     ~actor_factory() = default;
 };
 
+/** Supervision data of a cell, allocated only for supervisors, supervised
+    children and actors the root guardian has restarted.
+*/
+struct cell_ext
+{
+    /// A supervisor's children in start order (guarded by the owner's lock).
+    std::vector<boost::intrusive_ptr<actor_cell>> children;
+    std::atomic<supervision_strategy> strategy{supervision_strategy::one_for_one};
+    /// The root guardian's restart times of this actor (its own fiber only).
+    std::vector<std::chrono::steady_clock::time_point> restart_times;
+    /// Acknowledgements of suspend / resume / terminate requests and of the
+    /// first start (under the lock).
+    std::array<std::shared_ptr<completion_state<void>>, 4> acks;
+    /// Why a terminate request stops the actor (under the lock).
+    exit_reason term_reason = exit_reason::shutdown;
+    std::string term_what;
+};
+
 /// Where an actor is in its life.
 enum class cell_state : std::uint8_t
 {
     starting, ///< spawned; `pre_start` has not run yet
     running,  ///< handling messages
     stopping, ///< stop requested; `post_stop` is about to run
-    stopped   ///< gone; the mailbox is closed
+    stopped,  ///< gone; the mailbox is closed
+    suspended ///< ended by a failure or exit; its supervisor decides (mail is kept)
 };
 
 /** The runtime's side of one actor: mailbox, scheduling state and identity.
@@ -73,9 +99,12 @@ private:
     bool scheduled_ = false; ///< queued on a worker or running
     bool closed_ = false;    ///< no more user messages accepted
     std::uint8_t sys_flags_ = 0;
+    bool suspended_ = false; ///< waiting for its supervisor: only flags are handled
+    bool started_ = false;   ///< the first `pre_start` has returned
 
 public:
     std::uint16_t home_ = 0; ///< worker that ran it last
+    node_type node_ = node_type::worker;
 
 private:
     std::atomic<cell_state> state_{cell_state::starting};
@@ -98,13 +127,46 @@ public:
     actor_factory* factory_ = nullptr;
     std::type_info const* type_ = nullptr;
     std::unique_ptr<std::string const> name_;
-    std::uint32_t restarts_ = 0;
+    std::atomic<std::uint32_t> restarts_{0};
     std::atomic<bool> registered_{false}; ///< a name in the registry may point here
+    /// The supervisor; null under the root guardian. Set before the cell is
+    /// visible, released with the cell.
+    boost::intrusive_ptr<actor_cell> parent_;
+    std::atomic<cell_ext*> ext_{nullptr};
     actor_id id_;
 
     /// System-message flags carried beside the mailbox.
     static constexpr std::uint8_t flag_start = 1;
-    static constexpr std::uint8_t flag_stop = 2;
+    static constexpr std::uint8_t flag_stop = 2;      ///< stop asked through a reference or by the system
+    static constexpr std::uint8_t flag_terminate = 4; ///< final stop by the supervisor or shutdown
+    static constexpr std::uint8_t flag_suspend = 8;   ///< end this incarnation for a restart
+    static constexpr std::uint8_t flag_resume = 16;   ///< start a new incarnation
+
+    /// The supervision data, created on first use (thread-safe).
+    cell_ext& ext();
+    cell_ext* ext_if() const noexcept { return ext_.load(std::memory_order_acquire); }
+
+    /** Asks for a suspend, resume or terminate, with an acknowledgement the
+        caller may wait for (completed when done).
+
+        @return null if the actor has already stopped.
+    */
+    std::shared_ptr<completion_state<void>> request(
+        std::uint8_t flag, exit_reason why = exit_reason::shutdown, std::string what = {});
+
+    /** An acknowledgement completed when the first `pre_start` has returned
+        (or the actor stopped); null if that already happened.
+    */
+    std::shared_ptr<completion_state<void>> await_start();
+
+    /// The children of a supervisor, copied under the lock.
+    std::vector<boost::intrusive_ptr<actor_cell>> children() const;
+
+    /// Replaces the children list (the supervisor, on its fiber).
+    void set_children(std::vector<boost::intrusive_ptr<actor_cell>> c);
+
+    /// True while suspended (waiting for the supervisor).
+    bool suspended() const noexcept;
 
     actor_cell(std::shared_ptr<system_state> sys, mailbox_options const& mb);
     ~actor_cell();
@@ -179,7 +241,12 @@ public:
     }
 
 private:
-    void handle_failure(std::string const& what) noexcept;
+    directive root_decide(std::string const& what) noexcept;
+    void exit_to_parent(exit_reason why, std::string what) noexcept;
+    void do_suspend() noexcept;
+    void do_resume() noexcept;
+    void post_exit_again(std::string what) noexcept;
+    void complete_ack(std::size_t slot) noexcept;
     void do_start() noexcept;
     void do_stop(exit_reason why, std::string what = {}) noexcept;
     void notify_watchers() noexcept;

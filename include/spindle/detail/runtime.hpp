@@ -31,6 +31,8 @@ SPINDLE_DECL std::chrono::nanoseconds ask_timeout_of(system_state& s) noexcept;
 /** Creates, registers and starts an actor cell.
 
     @param factory Ownership passes to the cell (released on failure too).
+    @param parent The supervisor's cell, or null for the root guardian.
+    @param node The node type (a supervisor's type says `supervisor`).
     @param ec Set to `system_stopped`, `name_taken` or the constructor's failure.
 */
 SPINDLE_DECL boost::intrusive_ptr<actor_cell> spawn_cell(
@@ -38,6 +40,8 @@ SPINDLE_DECL boost::intrusive_ptr<actor_cell> spawn_cell(
     spawn_options const& opts,
     actor_factory* factory,
     std::type_info const& type,
+    actor_cell* parent,
+    node_type node,
     boost::system::error_code& ec);
 
 } // namespace detail

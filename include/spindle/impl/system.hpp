@@ -79,8 +79,17 @@ struct args_factory final : actor_factory
     void release() noexcept override { delete this; }
 };
 
+template<class A>
+constexpr node_type node_of(spawn_options const& opts) noexcept
+{
+    if constexpr(requires { A::spindle_node_type; })
+        return A::spindle_node_type;
+    else
+        return opts.node;
+}
+
 template<class A, class... Args>
-actor_ref<A> spawn(system_state& s, spawn_options const& opts, boost::system::error_code& ec, Args&&... args)
+actor_ref<A> spawn(system_state& s, spawn_options const& opts, actor_cell* parent, boost::system::error_code& ec, Args&&... args)
 {
     if constexpr(!std::is_base_of_v<actor_base, A> || !requires { typename A::message_types; })
     {
@@ -104,7 +113,7 @@ actor_ref<A> spawn(system_state& s, spawn_options const& opts, boost::system::er
             f = &default_factory<A>::instance;
         else
             f = new args_factory<A, std::decay_t<Args>...>(std::forward<Args>(args)...);
-        return actor_ref<A>(spawn_cell(s, opts, f, typeid(A), ec));
+        return actor_ref<A>(spawn_cell(s, opts, f, typeid(A), parent, node_of<A>(opts), ec));
     }
 }
 
@@ -127,7 +136,7 @@ template<class A, class... Args>
 actor_ref<A> system::spawn_with(spawn_options const& opts, Args&&... args)
 {
     boost::system::error_code ec;
-    auto r = detail::spawn<A>(*state_, opts, ec, std::forward<Args>(args)...);
+    auto r = detail::spawn<A>(*state_, opts, nullptr, ec, std::forward<Args>(args)...);
     if(ec)
         detail::throw_error(ec, "spindle::system::spawn");
     return r;
@@ -136,7 +145,7 @@ actor_ref<A> system::spawn_with(spawn_options const& opts, Args&&... args)
 template<class A, class... Args>
 actor_ref<A> system::spawn_with(spawn_options const& opts, boost::system::error_code& ec, Args&&... args)
 {
-    return detail::spawn<A>(*state_, opts, ec, std::forward<Args>(args)...);
+    return detail::spawn<A>(*state_, opts, nullptr, ec, std::forward<Args>(args)...);
 }
 
 template<class A>

@@ -7,6 +7,8 @@
 
 #include "system_state.hpp"
 
+#include <spindle/detail/completion.hpp>
+
 #include <boost/core/demangle.hpp>
 
 #include <exception>
@@ -52,6 +54,41 @@ struct down_envelope final : envelope
     static constexpr envelope_vtable table{&invoke, &discard, &typeid(down)};
 };
 
+/// The type reported for supervision notices.
+struct supervision_notice
+{
+};
+
+/// A child's notice to its supervisor that it ended (system queue).
+struct child_exit_envelope final : envelope
+{
+    boost::intrusive_ptr<actor_cell> child_;
+    exit_reason why_;
+    std::string what_;
+    std::uint32_t incarnation_;
+
+    child_exit_envelope(actor_cell* c, exit_reason why, std::string what, std::uint32_t inc)
+        : child_(c), why_(why), what_(std::move(what)), incarnation_(inc)
+    {
+        vtable_ = &table;
+    }
+
+    static void invoke(envelope* e, actor_base& self)
+    {
+        std::unique_ptr<child_exit_envelope> p(static_cast<child_exit_envelope*>(e));
+        supervisor_child_exit(self, p->child_.get(), p->why_, std::move(p->what_), p->incarnation_);
+    }
+
+    static void discard(envelope* e, error) noexcept
+    {
+        // the supervisor is gone: nobody will decide, so the child ends here
+        std::unique_ptr<child_exit_envelope> p(static_cast<child_exit_envelope*>(e));
+        p->child_->request(actor_cell::flag_terminate, p->why_, std::move(p->what_));
+    }
+
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(supervision_notice)};
+};
+
 void discard_list(envelope* e) noexcept
 {
     while(e)
@@ -92,6 +129,7 @@ actor_cell::~actor_cell()
         factory_->release();
     delete waiters_;
     delete watchers_;
+    delete ext_.load(std::memory_order_relaxed);
 }
 
 void actor_cell::post_system(envelope* e) noexcept
@@ -303,6 +341,98 @@ bool actor_cell::signal(std::uint8_t flags) noexcept
     return true;
 }
 
+cell_ext& actor_cell::ext()
+{
+    if(auto* e = ext_.load(std::memory_order_acquire))
+        return *e;
+    auto fresh = std::make_unique<cell_ext>();
+    cell_ext* expected = nullptr;
+    if(ext_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel))
+        return *fresh.release();
+    return *expected;
+}
+
+namespace {
+std::size_t ack_slot(std::uint8_t flag) noexcept
+{
+    return flag == actor_cell::flag_suspend ? 0 : flag == actor_cell::flag_resume ? 1 : 2;
+}
+} // namespace
+
+std::shared_ptr<completion_state<void>> actor_cell::request(std::uint8_t flag, exit_reason why, std::string what)
+{
+    auto& x = ext();
+    auto ack = std::make_shared<completion_state<void>>();
+    lock_.lock();
+    if(state_.load(std::memory_order_relaxed) == cell_state::stopped)
+    {
+        lock_.unlock();
+        return nullptr;
+    }
+    x.acks[ack_slot(flag)] = ack;
+    if(flag == flag_terminate)
+    {
+        x.term_reason = why;
+        x.term_what = std::move(what);
+    }
+    sys_flags_ |= flag;
+    bool const wake = !scheduled_;
+    scheduled_ = true;
+    lock_.unlock();
+    if(wake)
+        sys_->schedule(this);
+    return ack;
+}
+
+void actor_cell::complete_ack(std::size_t slot) noexcept
+{
+    auto* x = ext_if();
+    if(!x)
+        return;
+    std::shared_ptr<completion_state<void>> ack;
+    lock_.lock();
+    ack.swap(x->acks[slot]);
+    lock_.unlock();
+    if(ack)
+        ack->set_value();
+}
+
+std::shared_ptr<completion_state<void>> actor_cell::await_start()
+{
+    auto& x = ext();
+    auto ack = std::make_shared<completion_state<void>>();
+    std::lock_guard lk(lock_);
+    if(started_ || state_.load(std::memory_order_relaxed) == cell_state::stopped)
+        return nullptr;
+    x.acks[3] = ack;
+    return ack;
+}
+
+std::vector<boost::intrusive_ptr<actor_cell>> actor_cell::children() const
+{
+    std::vector<boost::intrusive_ptr<actor_cell>> out;
+    auto* x = ext_if();
+    if(!x)
+        return out;
+    std::lock_guard lk(const_cast<spinlock&>(lock_));
+    out = x->children;
+    return out;
+}
+
+void actor_cell::set_children(std::vector<boost::intrusive_ptr<actor_cell>> c)
+{
+    auto& x = ext();
+    lock_.lock();
+    x.children.swap(c);
+    lock_.unlock();
+    // the old list's references are released here, outside the lock
+}
+
+bool actor_cell::suspended() const noexcept
+{
+    return state() == cell_state::suspended;
+}
+
 actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& handled) noexcept
 {
     handled = 0;
@@ -313,6 +443,13 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         sys_flags_ = 0;
         envelope* e = nullptr;
         bool from_sys = false;
+        if(!flags && suspended_)
+        {
+            // waiting for the supervisor: mail stays queued, in order
+            scheduled_ = false;
+            lock_.unlock();
+            return run_result::idle;
+        }
         if(!flags && sys_head_)
         {
             e = sys_head_;
@@ -349,12 +486,55 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         if(flags)
         {
             if(flags & flag_start)
-                do_start();
-            if(flags & flag_stop)
             {
-                do_stop(sys_->stopping_.load(std::memory_order_acquire) ? exit_reason::shutdown
-                                                                         : exit_reason::normal);
+                do_start();
+                std::shared_ptr<completion_state<void>> ack;
+                lock_.lock();
+                started_ = true;
+                if(auto* x = ext_if())
+                    ack.swap(x->acks[3]);
+                lock_.unlock();
+                if(ack)
+                    ack->set_value();
+            }
+            if(flags & flag_suspend)
+            {
+                do_suspend();
+                complete_ack(0);
+            }
+            if(flags & flag_resume)
+            {
+                do_resume();
+                complete_ack(1);
+            }
+            if(flags & flag_terminate)
+            {
+                exit_reason why = exit_reason::shutdown;
+                std::string what;
+                if(auto* x = ext_if())
+                {
+                    lock_.lock();
+                    why = x->term_reason;
+                    what.swap(x->term_what);
+                    lock_.unlock();
+                }
+                do_stop(why, std::move(what));
                 return run_result::stopped;
+            }
+            if((flags & flag_stop) && state() != cell_state::stopped)
+            {
+                bool const shutting = sys_->stopping_.load(std::memory_order_acquire);
+                if(parent_ && !shutting)
+                {
+                    // a supervised child asked to stop: its supervisor decides
+                    if(state() != cell_state::suspended)
+                        exit_to_parent(exit_reason::normal, {});
+                }
+                else
+                {
+                    do_stop(shutting ? exit_reason::shutdown : exit_reason::normal);
+                    return run_result::stopped;
+                }
             }
             if(state() == cell_state::stopped)
                 return run_result::stopped;
@@ -367,23 +547,50 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
                 waiters_->cv.notify_one();
             ++handled;
         }
+        std::type_info const* const mtype = e->vtable_->type;
         behavior_->directive_ = directive::resume;
         std::string failure;
+        bool failed = false;
         try
         {
             e->vtable_->invoke(e, *behavior_);
         }
         catch(...)
         {
-            failure = describe(std::current_exception());
-            handle_failure(failure);
+            failed = true;
+            try
+            {
+                failure = describe(std::current_exception());
+            }
+            catch(...)
+            {
+            }
+        }
+        if(failed)
+        {
+            // the failing message is not redelivered: one bad message cannot loop
+            if(!from_sys)
+                sys_->dead_letter_type(mtype, *this, error::handler_failed);
+            sys_->publish(event_type::actor_failed, *this, failure);
+            if(parent_)
+            {
+                exit_to_parent(exit_reason::failure, std::move(failure));
+                continue;
+            }
+            if(behavior_)
+                behavior_->directive_ = root_decide(failure);
         }
         switch(behavior_ ? behavior_->directive_ : directive::stop)
         {
         case directive::resume:
             break;
         case directive::stop:
-            if(failure.empty())
+            if(parent_)
+            {
+                exit_to_parent(exit_reason::normal, {});
+                continue;
+            }
+            if(!failed)
                 do_stop(exit_reason::normal);
             else
                 do_stop(exit_reason::failure, std::move(failure));
@@ -397,18 +604,148 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
     }
 }
 
-void actor_cell::handle_failure(std::string const& what) noexcept
+directive actor_cell::root_decide(std::string const& what) noexcept
 {
-    directive const action = sys_->opts_.on_failure;
+    directive action = sys_->opts_.on_failure;
+    bool limit = false;
+    if(action == directive::restart)
+    {
+        try
+        {
+            // the root guardian's intensity, per actor, on the system clock
+            auto const& ri = sys_->opts_.root_intensity;
+            auto& times = ext().restart_times;
+            auto const now = sys_->timers_->now();
+            std::erase_if(times, [&](auto t) { return now - t >= ri.window; });
+            if(times.size() >= ri.max_restarts)
+            {
+                action = directive::stop;
+                limit = true;
+            }
+            else
+                times.push_back(now);
+        }
+        catch(...)
+        {
+            action = directive::stop; // out of memory: stop rather than loop unbounded
+        }
+    }
+    sys_->report_failure(*this, what, action);
+    if(limit)
+        sys_->publish(event_type::supervisor_escalated, *this,
+                      "root: restart limit reached (" + std::to_string(sys_->opts_.root_intensity.max_restarts) +
+                          " in the window); actor stopped");
+    return action;
+}
+
+void actor_cell::exit_to_parent(exit_reason why, std::string what) noexcept
+{
+    if(behavior_)
+    {
+        try
+        {
+            behavior_->post_stop();
+        }
+        catch(...)
+        {
+            try
+            {
+                sys_->report_failure(*this, describe(std::current_exception()), directive::resume);
+            }
+            catch(...)
+            {
+            }
+        }
+        delete behavior_;
+        behavior_ = nullptr;
+    }
+    lock_.lock();
+    suspended_ = true;
+    state_.store(cell_state::suspended, std::memory_order_release);
+    lock_.unlock();
     try
     {
-        sys_->report_failure(*this, what, action);
+        parent_->post_system(new child_exit_envelope(this, why, std::move(what), restarts_.load(std::memory_order_acquire)));
     }
     catch(...)
     {
+        // out of memory: nobody can decide, so end here rather than hang suspended
+        do_stop(why);
     }
+}
+
+void actor_cell::do_suspend() noexcept
+{
+    if(state() == cell_state::suspended || state() == cell_state::stopped)
+        return;
     if(behavior_)
-        behavior_->directive_ = action;
+    {
+        try
+        {
+            behavior_->post_stop();
+        }
+        catch(...)
+        {
+            try
+            {
+                sys_->report_failure(*this, describe(std::current_exception()), directive::restart);
+            }
+            catch(...)
+            {
+            }
+        }
+        delete behavior_;
+        behavior_ = nullptr;
+    }
+    lock_.lock();
+    suspended_ = true;
+    state_.store(cell_state::suspended, std::memory_order_release);
+    lock_.unlock();
+}
+
+void actor_cell::do_resume() noexcept
+{
+    if(state() != cell_state::suspended)
+        return;
+    try
+    {
+        set_behavior(factory_->create());
+    }
+    catch(...)
+    {
+        std::string what;
+        try
+        {
+            what = describe(std::current_exception());
+        }
+        catch(...)
+        {
+        }
+        sys_->publish(event_type::actor_failed, *this, what);
+        post_exit_again(what);
+        return;
+    }
+    restarts_.fetch_add(1, std::memory_order_acq_rel);
+    sys_->restarts_.fetch_add(1, std::memory_order_relaxed);
+    sys_->publish(event_type::actor_restarted, *this, "restart " + std::to_string(restarts_.load()));
+    lock_.lock();
+    suspended_ = false;
+    lock_.unlock();
+    do_start();
+}
+
+void actor_cell::post_exit_again(std::string what) noexcept
+{
+    // still suspended (no behaviour): tell the supervisor once more
+    try
+    {
+        parent_->post_system(
+            new child_exit_envelope(this, exit_reason::failure, std::move(what), restarts_.load(std::memory_order_acquire)));
+    }
+    catch(...)
+    {
+        do_stop(exit_reason::failure);
+    }
 }
 
 void actor_cell::do_start() noexcept
@@ -418,9 +755,6 @@ void actor_cell::do_start() noexcept
     try
     {
         behavior_->pre_start();
-        // an actor may decide in pre_start that it has nothing to do
-        if(behavior_->directive_ == directive::stop)
-            do_stop(exit_reason::normal);
     }
     catch(...)
     {
@@ -428,13 +762,36 @@ void actor_cell::do_start() noexcept
         try
         {
             what = describe(std::current_exception());
+        }
+        catch(...)
+        {
+        }
+        sys_->publish(event_type::actor_failed, *this, what);
+        if(parent_)
+        {
+            exit_to_parent(exit_reason::failure, std::move(what));
+            return;
+        }
+        try
+        {
             sys_->report_failure(*this, what, directive::stop);
         }
         catch(...)
         {
         }
         do_stop(exit_reason::failure, std::move(what));
+        return;
     }
+    // an actor may decide in pre_start that it has nothing to do
+    if(behavior_->directive_ == directive::stop)
+    {
+        if(parent_)
+            exit_to_parent(exit_reason::normal, {});
+        else
+            do_stop(exit_reason::normal);
+        return;
+    }
+    sys_->publish(event_type::actor_started, *this);
 }
 
 void actor_cell::close_and_drain() noexcept
@@ -499,8 +856,25 @@ void actor_cell::do_stop(exit_reason why, std::string what) noexcept
         factory_->release();
         factory_ = nullptr;
     }
+    std::shared_ptr<completion_state<void>> acks[4];
+    lock_.lock();
+    suspended_ = false;
     state_.store(cell_state::stopped, std::memory_order_release);
+    if(auto* x = ext_if())
+        for(int i = 0; i < 4; ++i)
+            acks[i].swap(x->acks[i]);
+    lock_.unlock();
     notify_watchers();
+    if(sys_->events_.wants(event_type::actor_stopped))
+    {
+        std::string detail = to_string(why);
+        if(exit_what_)
+            detail += ": " + *exit_what_;
+        sys_->publish(event_type::actor_stopped, *this, std::move(detail));
+    }
+    for(auto& a : acks)
+        if(a)
+            a->set_value();
 }
 
 void actor_cell::do_restart() noexcept
@@ -521,7 +895,7 @@ void actor_cell::do_restart() noexcept
     }
     delete behavior_;
     behavior_ = nullptr;
-    ++restarts_;
+    restarts_.fetch_add(1, std::memory_order_acq_rel);
     sys_->restarts_.fetch_add(1, std::memory_order_relaxed);
     try
     {
@@ -533,6 +907,22 @@ void actor_cell::do_restart() noexcept
         try
         {
             what = describe(std::current_exception());
+        }
+        catch(...)
+        {
+        }
+        sys_->publish(event_type::actor_failed, *this, what);
+        if(parent_)
+        {
+            lock_.lock();
+            suspended_ = true;
+            state_.store(cell_state::suspended, std::memory_order_release);
+            lock_.unlock();
+            post_exit_again(std::move(what));
+            return;
+        }
+        try
+        {
             sys_->report_failure(*this, what, directive::stop);
         }
         catch(...)
@@ -541,6 +931,7 @@ void actor_cell::do_restart() noexcept
         do_stop(exit_reason::failure, std::move(what));
         return;
     }
+    sys_->publish(event_type::actor_restarted, *this, "restart " + std::to_string(restarts_.load()));
     do_start();
 }
 

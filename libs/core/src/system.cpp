@@ -142,19 +142,36 @@ void system_state::unlink_name(actor_cell* c) noexcept
 
 void system_state::dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept
 {
+    dead_letter_type(e->vtable_->type, to, reason);
+    e->vtable_->discard(e, reason);
+}
+
+void system_state::dead_letter_type(std::type_info const* type, actor_cell const& to, error reason) noexcept
+{
     dead_letters_.fetch_add(1, std::memory_order_relaxed);
     try
     {
         SPINDLE_LOG_ACTOR(debug, "actor", to.id_)
-            << "dead letter: " << boost::core::demangle(e->vtable_->type->name()) << " ("
+            << "dead letter: " << boost::core::demangle(type->name()) << " ("
             << make_error_code(reason).message() << ")";
     }
     catch(...)
     {
     }
+    if(events_.wants(event_type::dead_letter))
+    {
+        try
+        {
+            publish(event_type::dead_letter, to,
+                    boost::core::demangle(type->name()) + " (" + make_error_code(reason).message() + ")");
+        }
+        catch(...)
+        {
+        }
+    }
     if(has_dead_letter_hooks_.load(std::memory_order_acquire))
     {
-        dead_letter dl{to.id_, e->vtable_->type, reason};
+        dead_letter dl{to.id_, type, reason};
         std::shared_lock lk(hooks_mtx_);
         for(auto const& h : dead_letter_hooks_)
         {
@@ -168,7 +185,31 @@ void system_state::dead_letter_(envelope* e, actor_cell const& to, error reason)
             }
         }
     }
-    e->vtable_->discard(e, reason);
+}
+
+void system_state::publish(event_type t, actor_cell const& c, std::string detail) noexcept
+{
+    if(!events_.wants(t))
+        return;
+    try
+    {
+        event e;
+        e.type = t;
+        e.source = c.id_;
+        if(c.name_)
+            e.source_name = *c.name_;
+        e.actor_type = type_name(c);
+        e.detail = std::move(detail);
+        events_.publish(std::move(e));
+    }
+    catch(...)
+    {
+    }
+}
+
+std::string type_name(actor_cell const& c)
+{
+    return c.type_ ? boost::core::demangle(c.type_->name()) : std::string();
 }
 
 void system_state::report_failure(actor_cell const& c, std::string what, directive action) noexcept
@@ -233,9 +274,19 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
     while(spawns_in_flight_.load(std::memory_order_seq_cst) != 0)
         std::this_thread::yield();
 
-    // stop every actor; handlers in progress finish first. The stop token
-    // fires after the flags are set, so a handler it wakes stops next.
-    for_each_live([](actor_cell& c) { c.signal(actor_cell::flag_stop); });
+    // stop the tree from the root down: the root guardian's children
+    // (independent of each other) all at once; each supervisor stops its own
+    // children in reverse start order. Handlers in progress finish first; the
+    // stop token fires after the flags are set, so a handler it wakes stops next.
+    {
+        std::vector<boost::intrusive_ptr<actor_cell>> top;
+        for_each_live([&](actor_cell& c) {
+            if(!c.parent_)
+                top.emplace_back(&c);
+        });
+        for(auto& c : top)
+            c->request(actor_cell::flag_terminate, exit_reason::shutdown);
+    }
     stop_source_.request_stop();
     {
         std::unique_lock lk(live_mtx_);
@@ -249,6 +300,7 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
         s.type = boost::core::demangle(c.type_->name());
         s.mailbox_depth = c.depth();
         rep.stuck.push_back(std::move(s));
+        publish(event_type::deadline_missed, c, "system shutdown deadline passed");
     });
     std::uint64_t const after = live_.load(std::memory_order_acquire);
     rep.stopped = static_cast<std::size_t>(before - after);
@@ -289,6 +341,7 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
             ++rep.abandoned_workers;
         }
     }
+    events_.close();
     report_ = rep;
     return rep;
 }
@@ -308,6 +361,8 @@ boost::intrusive_ptr<actor_cell> spawn_cell(
     spawn_options const& opts,
     actor_factory* factory,
     std::type_info const& type,
+    actor_cell* parent,
+    node_type node,
     boost::system::error_code& ec)
 {
     struct factory_guard
@@ -335,6 +390,8 @@ boost::intrusive_ptr<actor_cell> spawn_cell(
     boost::intrusive_ptr<actor_cell> c(
         new actor_cell(s.shared_from_this(), opts.mailbox ? *opts.mailbox : s.opts_.mailbox), false);
     c->type_ = &type;
+    c->node_ = node;
+    c->parent_ = parent;
     c->set_behavior(factory->create());
     c->factory_ = factory;
     guard.f = nullptr;
@@ -469,6 +526,11 @@ void system::on_dead_letter(std::function<void(dead_letter const&)> fn)
     std::unique_lock lk(state_->hooks_mtx_);
     state_->dead_letter_hooks_.push_back(std::move(fn));
     state_->has_dead_letter_hooks_.store(true, std::memory_order_release);
+}
+
+event_stream& system::events() noexcept
+{
+    return state_->events_;
 }
 
 void system::on_failure(std::function<void(actor_failure const&)> fn)

@@ -11,6 +11,7 @@
 
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/event_stream.hpp>
 #include <spindle/metrics.hpp>
 #include <spindle/stack_pool.hpp>
 #include <spindle/system.hpp>
@@ -117,6 +118,19 @@ struct worker
 /// The worker the calling thread runs, or null on a plain thread.
 worker* current_worker() noexcept;
 
+/** Runs on a supervisor's fiber when one of its children ended (failure or
+    exit); defined with the supervisor. `incarnation` is the child's restart
+    count when it ended, so a stale notice is recognised.
+*/
+void supervisor_child_exit(
+    actor_base& sup, actor_cell* child, exit_reason why, std::string what, std::uint32_t incarnation);
+
+/// Runs on a supervisor's fiber when its backoff timer fired.
+void supervisor_restart_due(actor_base& sup);
+
+/// The demangled type of an actor.
+std::string type_name(actor_cell const& c);
+
 struct system_state : std::enable_shared_from_this<system_state>
 {
     system_options opts_;
@@ -165,6 +179,8 @@ struct system_state : std::enable_shared_from_this<system_state>
     // metrics handles
     std::uint64_t collector_id_ = 0;
 
+    event_stream events_;
+
     explicit system_state(system_options opts);
     ~system_state();
 
@@ -175,6 +191,10 @@ struct system_state : std::enable_shared_from_this<system_state>
     void retire(actor_cell* c) noexcept;
     void unlink_name(actor_cell* c) noexcept;
     void dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept;
+    /// Accounts a message that is already gone (the one whose handler threw).
+    void dead_letter_type(std::type_info const* type, actor_cell const& to, error reason) noexcept;
+    /// Publishes an event about `c` if anyone wants it.
+    void publish(event_type t, actor_cell const& c, std::string detail = {}) noexcept;
     void report_failure(actor_cell const& c, std::string what, directive action) noexcept;
     void wake_sleeper(worker* except) noexcept;
     shutdown_report shutdown(std::chrono::nanoseconds deadline);

@@ -1,0 +1,60 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_INTROSPECTION_HPP
+#define SPINDLE_INTROSPECTION_HPP
+
+#include <spindle/detail/config.hpp>
+#include <spindle/enums.hpp>
+#include <spindle/id.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spindle {
+
+class system;
+
+/** One node of a supervision-tree snapshot. The enums (@ref node_type,
+    @ref actor_state, @ref supervision_strategy) are in `<spindle/enums.hpp>`. */
+struct actor_info
+{
+    actor_id id;               ///< nil for the root
+    std::string name;          ///< registered name; "root" for the root; else empty
+    node_type type = node_type::worker;
+    std::string actor_type;    ///< demangled C++ type (empty for the root)
+    supervision_strategy strategy = supervision_strategy::one_for_one; ///< meaningful for supervisors (and the root)
+    std::uint32_t restarts = 0;
+    actor_state state = actor_state::running;
+    std::size_t mailbox_depth = 0;
+    std::vector<actor_info> children; ///< supervised children in start order (root: top-level actors)
+    std::size_t omitted = 0;   ///< children not listed because of `inspect_options::max_nodes`
+};
+
+/** Options of @ref inspect. */
+struct inspect_options
+{
+    /// Stop listing after this many nodes (huge systems); the rest are counted in `omitted`.
+    std::size_t max_nodes = 10000;
+};
+
+/** A consistent-enough snapshot of the supervision tree, rooted at the
+    system's root guardian: the root's children are the actors spawned with
+    `system::spawn` (in no particular order), and each supervisor lists its
+    children in start order.
+
+    Each node is read without stopping the actors, so figures (mailbox
+    depth, state) are a moment's view. Cost: one pass over live actors.
+
+    @par Thread safety
+    Callable from any thread or fiber, including an actor's handler.
+*/
+SPINDLE_DECL actor_info inspect(system const& sys, inspect_options const& opts = {});
+
+} // namespace spindle
+
+#endif
