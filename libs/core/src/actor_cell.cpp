@@ -569,9 +569,9 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         if(failed)
         {
             // the failing message is not redelivered: one bad message cannot loop
+            sys_->publish(event_type::actor_failed, *this, failure);
             if(!from_sys)
                 sys_->dead_letter_type(mtype, *this, error::handler_failed);
-            sys_->publish(event_type::actor_failed, *this, failure);
             if(parent_)
             {
                 exit_to_parent(exit_reason::failure, std::move(failure));

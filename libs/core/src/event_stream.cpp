@@ -81,6 +81,11 @@ struct event_stream_impl
         std::make_shared<std::vector<std::shared_ptr<subscriber>> const>();
     bool closed = false;
 
+    // Orders publications: the sequence number and the fan-out happen
+    // together, so every subscriber sees events in sequence order. Taken only
+    // when someone wants the event, never across a fiber suspension.
+    std::mutex publish_mtx;
+
     mutable std::mutex recent_mtx;
     std::deque<event> recent;
 
@@ -187,10 +192,11 @@ void event_stream::publish(event e) noexcept
         return;
     try
     {
-        e.sequence = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
         e.id = event_id::generate();
         e.time = std::chrono::system_clock::now();
         auto subs = impl_->snapshot();
+        std::lock_guard order(impl_->publish_mtx);
+        e.sequence = impl_->next_id.fetch_add(1, std::memory_order_relaxed);
         bool reached = false;
         for(auto const& s : *subs)
         {
