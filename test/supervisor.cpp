@@ -535,8 +535,14 @@ BOOST_AUTO_TEST_CASE(ten_thousand_crash_restart_cycles_leave_no_growth)
     BOOST_TEST(sys.actor_count() == actors);
     BOOST_TEST(sys.stats().restarts == 11'000u);
     BOOST_TEST(spindle::inspect(sys).children.at(0).children.at(0).restarts == 11'000u);
-    // the log holds 22,000 short strings (~1 MB); anything per cycle beyond that would show
+    // the log holds 22,000 short strings (~1 MB); anything per cycle beyond that
+    // would show (not under AddressSanitizer, whose quarantine keeps freed memory)
+#if !defined(__SANITIZE_ADDRESS__)
     BOOST_TEST(after < before + 4096, "RSS grew from " << before << " kB to " << after << " kB");
+#else
+    (void)before;
+    (void)after;
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()
