@@ -46,9 +46,15 @@ struct hang
 {
     std::shared_ptr<gate> g;
 };
+struct report
+{
+};
+struct renew
+{
+};
 
 /// Records its lifecycle; crashes, quits or hangs on request.
-struct child : spindle::actor<child, crash, quit, get, note, hang>
+struct child : spindle::actor<child, crash, quit, get, note, hang, report, renew>
 {
     log_ptr log;
     std::string name;
@@ -63,6 +69,8 @@ struct child : spindle::actor<child, crash, quit, get, note, hang>
     std::vector<int> on(get) { return seen; }
     void on(note m) { seen.push_back(m.n); }
     void on(hang const& h) { h.g->pass(); }
+    void on(report) { fail("disk full in " + name); }
+    void on(renew) { restart(); }
 };
 
 child_spec kid(log_ptr const& l, std::string n)
@@ -407,6 +415,26 @@ BOOST_AUTO_TEST_CASE(the_failing_message_goes_to_dead_letters_and_is_not_redeliv
     BOOST_TEST((*l[0].message_type == typeid(crash)));
     BOOST_TEST((l[0].reason == spindle::error::handler_failed));
     BOOST_TEST(sys.stats().dead_letters == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_reported_failure_or_a_requested_restart_goes_through_the_supervisor)
+{
+    auto log = std::make_shared<history<std::string>>();
+    spindle::system sys(workers(2));
+    auto letters = record_dead_letters(sys);
+    auto failures = record_failures(sys);
+    supervisor_ref sup(sys.spawn<supervisor>(three(log, supervision_strategy::one_for_all)));
+    BOOST_TEST_REQUIRE(wait_log(log, 3));
+    sup.child<child>(0).tell(report{});
+    BOOST_TEST_REQUIRE(wait_log(log, 9));
+    BOOST_TEST(tail(log, 3) == v({"stop a", "stop c", "stop b", "start a", "start b", "start c"}));
+    BOOST_TEST_REQUIRE(failures->size() == 1u);
+    BOOST_TEST(failures->snapshot()[0].what == "disk full in a");
+    BOOST_TEST(letters->size() == 0u); // the message was handled: not a dead letter
+    sup.child<child>(2).tell(renew{});
+    BOOST_TEST_REQUIRE(wait_log(log, 15));
+    BOOST_TEST(tail(log, 9) == v({"stop c", "stop b", "stop a", "start a", "start b", "start c"}));
+    BOOST_TEST(spindle::inspect(sys).children.at(0).children.at(2).restarts == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -95,9 +96,20 @@ public:
     /// Ask the runtime to stop this actor when the current handler (or `pre_start`) returns.
     void stop() noexcept { directive_ = directive::stop; }
 
-    /// Ask for a fresh behaviour object when the current handler returns.
-    /// The mailbox, id and every `actor_ref` stay valid; queued messages stay.
+    /** Ask for a fresh behaviour object when the current handler returns.
+        The mailbox, id and every `actor_ref` stay valid; queued messages stay.
+        Under a supervisor this counts as a failure ("restart requested"):
+        the supervisor restarts by its strategy and counts it in its
+        restart intensity.
+    */
     void restart() noexcept { directive_ = directive::restart; }
+
+    /** Reports a failure without throwing: when the current handler (or
+        `pre_start`) returns, the actor fails with `what` exactly as if it had
+        thrown — except that the message it handled is not a dead letter.
+        Its supervisor (or the root guardian) decides what happens next.
+    */
+    void fail(std::string what);
 
     /// The system's timer service (its clock may be a test's manual clock).
     timer_service& timers() const noexcept;
@@ -121,6 +133,7 @@ private:
     friend class actor;
     detail::actor_cell* cell_ = nullptr;
     directive directive_ = directive::resume;
+    std::unique_ptr<std::string> reported_; ///< set by `fail`
 };
 
 /** Base class of a typed actor.

@@ -566,11 +566,28 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             {
             }
         }
+        bool reported = false;
+        if(!failed && behavior_)
+        {
+            if(behavior_->reported_)
+            {
+                // fail(what): a failure, but the message itself was handled
+                failed = reported = true;
+                failure = std::move(*behavior_->reported_);
+                behavior_->reported_.reset();
+            }
+            else if(parent_ && behavior_->directive_ == directive::restart)
+            {
+                // under a supervisor, a requested restart goes through it
+                failed = reported = true;
+                failure = "restart requested by the actor";
+            }
+        }
         if(failed)
         {
             // the failing message is not redelivered: one bad message cannot loop
             sys_->publish(event_type::actor_failed, *this, failure);
-            if(!from_sys)
+            if(!from_sys && !reported)
                 sys_->dead_letter_type(mtype, *this, error::handler_failed);
             if(parent_)
             {
@@ -779,6 +796,21 @@ void actor_cell::do_start() noexcept
         catch(...)
         {
         }
+        do_stop(exit_reason::failure, std::move(what));
+        return;
+    }
+    if(behavior_->reported_)
+    {
+        // fail(what) in pre_start: as if it had thrown
+        std::string what = std::move(*behavior_->reported_);
+        behavior_->reported_.reset();
+        sys_->publish(event_type::actor_failed, *this, what);
+        if(parent_)
+        {
+            exit_to_parent(exit_reason::failure, std::move(what));
+            return;
+        }
+        sys_->report_failure(*this, what, directive::stop);
         do_stop(exit_reason::failure, std::move(what));
         return;
     }

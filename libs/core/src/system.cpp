@@ -563,6 +563,11 @@ bool system::stopping() const noexcept
 
 actor_base::~actor_base() = default;
 
+void actor_base::fail(std::string what)
+{
+    reported_ = std::make_unique<std::string>(what.empty() ? std::string("failure reported by the actor") : std::move(what));
+}
+
 actor_id actor_base::id() const noexcept
 {
     return cell_ ? cell_->id_ : actor_id{};
