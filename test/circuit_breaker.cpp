@@ -13,6 +13,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <spindle/executor.hpp>
 #include <spindle/manual_clock.hpp>
 #include <spindle/metrics.hpp>
@@ -253,6 +255,11 @@ BOOST_AUTO_TEST_CASE(metrics_in_the_system_registry)
     so.worker_threads = 1;
     so.clock = clock;
     spindle::system sys(so);
+    auto events = std::make_shared<spindle_test::history<spindle::event>>();
+    sys.events().subscribe(spindle::event_filter::of({spindle::event_type::circuit_opened,
+                                                      spindle::event_type::circuit_half_open,
+                                                      spindle::event_type::circuit_closed}),
+                           [events](spindle::event const& e) { events->push(e); });
     auto o = opts(1, 1s, 1);
     o.name = "payments";
     spindle::circuit_breaker b(sys, o);
@@ -260,6 +267,15 @@ BOOST_AUTO_TEST_CASE(metrics_in_the_system_registry)
     BOOST_TEST(rejected(b));
     clock->advance(1s);
     succeed(b);
+
+    // every transition is also an event of the system, in order
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return events->size() == 3; }));
+    auto ev = events->snapshot();
+    BOOST_TEST((ev[0].type == spindle::event_type::circuit_opened));
+    BOOST_TEST((ev[1].type == spindle::event_type::circuit_half_open));
+    BOOST_TEST((ev[2].type == spindle::event_type::circuit_closed));
+    BOOST_TEST(ev[0].source_name == "breaker/payments");
+    BOOST_TEST(ev[0].detail == "closed -> open");
 
     auto const families = sys.metrics().snapshot();
     auto find = [&](std::string const& name, spindle::metrics::labels_type want) {

@@ -10,6 +10,7 @@
 
 #include <spindle/detail/spinlock.hpp>
 #include <spindle/log.hpp>
+#include <spindle/event_stream.hpp>
 #include <spindle/metrics.hpp>
 #include <spindle/system.hpp>
 #include <spindle/timer.hpp>
@@ -68,6 +69,9 @@ public:
 
     spinlock hooks_lock_;
     std::shared_ptr<std::vector<hook_type> const> hooks_;
+
+    /// The system's event stream (null without a system).
+    event_stream* events_ = nullptr;
 
     // metrics (null without a system)
     metrics::counter* transition_metric_[3][3] = {};
@@ -156,6 +160,26 @@ public:
         }
         catch(...)
         {
+        }
+        if(events_)
+        {
+            auto const type = tr->to == circuit_state::open     ? event_type::circuit_opened
+                              : tr->to == circuit_state::closed ? event_type::circuit_closed
+                                                                : event_type::circuit_half_open;
+            if(events_->wants(type))
+            {
+                try
+                {
+                    event e;
+                    e.type = type;
+                    e.source_name = "breaker/" + opts_.name;
+                    e.detail = std::string(to_string(tr->from)) + " -> " + std::string(to_string(tr->to));
+                    events_->publish(std::move(e));
+                }
+                catch(...)
+                {
+                }
+            }
         }
         std::shared_ptr<std::vector<hook_type> const> hooks;
         {
@@ -386,6 +410,7 @@ circuit_breaker::circuit_breaker(spindle::system& sys, circuit_breaker_options o
     : impl_(std::make_shared<detail::breaker_impl>(sys.timers(), std::move(opts)))
 {
     impl_->register_metrics(sys.metrics());
+    impl_->events_ = &sys.events();
 }
 
 circuit_breaker::circuit_breaker(timer_service& timers, circuit_breaker_options opts)
