@@ -58,6 +58,35 @@ inline constexpr std::size_t task_queue_capacity = 1000;
 /// Default of the executor option `max_concurrent`: how many tasks may run at once.
 inline constexpr std::size_t max_concurrent_tasks = 100;
 
+/// Default of the executor option `submit_timeout`: how long `submit` waits
+/// for room in a full queue before it fails with "queue full".
+inline constexpr std::chrono::seconds task_submit_timeout{1};
+
+/// Default of the executor option `stop_grace`: how long a task asked to stop
+/// (timeout, cancel, shutdown) may keep running before it is reported as
+/// unresponsive.
+inline constexpr std::chrono::seconds task_stop_grace{1};
+
+// Retry policy
+
+/// Default of the retry policy field `max_attempts`: attempts in total, the
+/// first one included.
+inline constexpr std::size_t retry_max_attempts = 3;
+
+/// Default of the retry policy field `base_delay`: the delay before the first retry.
+inline constexpr std::chrono::milliseconds retry_base_delay{100};
+
+/// Default of the retry policy field `max_delay`: the cap on every retry delay.
+inline constexpr std::chrono::seconds retry_max_delay{10};
+
+/// Default of the retry policy field `multiplier`: the growth of the delay
+/// from one retry to the next.
+inline constexpr double retry_multiplier = 2.0;
+
+/// Default of the retry policy field `jitter`: the largest fraction of a
+/// delay taken off at random.
+inline constexpr double retry_jitter = 0.1;
+
 // Circuit breaker
 
 /// Default of the circuit breaker option `failure_threshold`: the failures

@@ -7,6 +7,7 @@
 #define SPINDLE_RETRY_HPP
 
 #include <spindle/detail/config.hpp>
+#include <spindle/defaults.hpp>
 #include <spindle/error.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -33,19 +34,19 @@ namespace spindle {
 struct retry_policy
 {
     /// Attempts in total, the first one included; 1 means "never retry".
-    std::size_t max_attempts = 3;
+    std::size_t max_attempts = defaults::retry_max_attempts;
 
     /// Delay before the first retry.
-    std::chrono::nanoseconds base_delay = std::chrono::milliseconds(100);
+    std::chrono::nanoseconds base_delay = defaults::retry_base_delay;
 
     /// Upper bound of every delay.
-    std::chrono::nanoseconds max_delay = std::chrono::seconds(10);
+    std::chrono::nanoseconds max_delay = defaults::retry_max_delay;
 
     /// Growth of the delay from one retry to the next; at least 1.
-    double multiplier = 2.0;
+    double multiplier = defaults::retry_multiplier;
 
     /// Largest fraction of a delay taken off at random, in `[0, 1]`; 0 = none.
-    double jitter = 0.1;
+    double jitter = defaults::retry_jitter;
 
     /** Computes the delay before a retry.
 

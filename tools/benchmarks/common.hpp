@@ -12,6 +12,7 @@
 // both programs measure the same way.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -66,6 +67,7 @@ struct workload_info
 inline constexpr workload_info workloads[] = {
     {"pingpong", 1'000'000}, {"ask", 200'000},    {"spawn", 1'000'000}, {"alive", 1'000'000},
     {"fanin", 1'000'000},    {"ring", 10'000'000}, {"skynet", 1'000'000}, {"big", 1'000'000},
+    {"tasks", 1'000'000},
 };
 
 // Fixed shapes of the workloads (both programs use these constants).
@@ -211,6 +213,39 @@ inline std::uint64_t share(std::uint64_t n, std::uint64_t k, std::uint64_t i)
 {
     return n / k + (i < n % k ? 1 : 0);
 }
+
+/** What every trivial task of `tasks` does, in every system: adds its
+    number to a sum and counts itself; the last one reports to `done`. The
+    same two relaxed-enough atomic operations per task everywhere, so the
+    systems differ only in how they hand tasks to threads.
+*/
+class task_tally
+{
+    std::uint64_t const n_;
+    completion* const done_;
+    alignas(64) std::atomic<std::uint64_t> count_{0};
+    std::atomic<std::uint64_t> sum_{0};
+
+public:
+    task_tally(std::uint64_t n, completion* done) : n_(n), done_(done) {}
+
+    void add(std::uint64_t v) noexcept
+    {
+        sum_.fetch_add(v, std::memory_order_relaxed);
+        if(count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_ && done_)
+            done_->finish();
+    }
+
+    /// Throws `failure` unless exactly tasks 0..n-1 ran, each once.
+    void verify() const
+    {
+        auto const c = count_.load(std::memory_order_acquire);
+        auto const s = sum_.load(std::memory_order_acquire);
+        if(c != n_ || s != sum_below(n_))
+            throw failure(std::to_string(c) + " tasks ran, numbers summing to " + std::to_string(s) +
+                          " (expected " + std::to_string(n_) + ", " + std::to_string(sum_below(n_)) + ")");
+    }
+};
 
 /** Round-trip samples of pingpong: one timed round trip every `every`, so
     reading the clock costs little against the messages themselves.

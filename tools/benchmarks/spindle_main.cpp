@@ -20,5 +20,6 @@ int main(int argc, char** argv)
                            {"ring", &run_ring},
                            {"skynet", &run_skynet},
                            {"big", &run_big},
+                           {"tasks", &run_tasks},
                        });
 }

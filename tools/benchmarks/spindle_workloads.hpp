@@ -43,6 +43,7 @@ bench::result run_fanin(bench::options const& o);
 bench::result run_ring(bench::options const& o);
 bench::result run_skynet(bench::options const& o);
 bench::result run_big(bench::options const& o);
+bench::result run_tasks(bench::options const& o);
 
 } // namespace spindle_bench
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -92,6 +93,16 @@ struct task_policy
     bool in_backoff = false;
 };
 
+/** Allocates a block of `n` bytes for a task's state: from a small cache of
+    the calling thread (blocks freed there before), else from `operator new`.
+    @throws std::bad_alloc
+*/
+SPINDLE_DECL void* allocate_task_block(std::size_t n);
+
+/// Frees a block of `allocate_task_block(n)`, into the calling thread's
+/// cache while it holds less than its limit.
+SPINDLE_DECL void free_task_block(void* p, std::size_t n) noexcept;
+
 /// How a task's result was set (read by the executor to count outcomes).
 enum class task_outcome : std::uint8_t
 {
@@ -155,6 +166,15 @@ private:
     mutable std::atomic<bool> has_id_{false};
 
 public:
+
+    // Every submission allocates a state and a lane frees it, often on the
+    // thread that submits the next one: a per-thread cache of blocks makes
+    // both cheaper than malloc (see allocate_task_block).
+    static void* operator new(std::size_t n) { return allocate_task_block(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { free_task_block(p, n); }
+    // over-aligned results: the global aligned forms, no cache
+    static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+    static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept { ::operator delete(p, n, a); }
 
     task_core() = default;
     task_core(task_core const&) = delete;

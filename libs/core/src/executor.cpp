@@ -119,6 +119,118 @@ bool retry_policy::validate(boost::system::error_code& ec) const noexcept
 namespace detail {
 
 //------------------------------------------------------------------------------
+// task state blocks
+
+namespace {
+
+// Under a sanitizer every state goes through operator new and delete, so
+// that a use after free is still caught.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool block_cache_enabled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool block_cache_enabled = false;
+#else
+constexpr bool block_cache_enabled = true;
+#endif
+#else
+constexpr bool block_cache_enabled = true;
+#endif
+
+/** Size classes of blocks: 16k - 8 bytes for k = 2 .. block_classes + 1,
+    what glibc's malloc gives for such requests (a 16-byte granule less its
+    8-byte header), so rounding up wastes nothing there.
+*/
+constexpr std::size_t block_classes = 16;
+constexpr std::size_t block_max = 16 * (block_classes + 1) - 8;
+
+/// Class of a block of `n` bytes (0 < n <= block_max) and its size.
+constexpr std::size_t block_class(std::size_t n) noexcept
+{
+    return n <= 24 ? 0 : (n + 8 - 1) / 16 - 1;
+}
+constexpr std::size_t block_size(std::size_t c) noexcept
+{
+    return 16 * (c + 2) - 8;
+}
+static_assert(block_class(24) == 0 && block_class(25) == 1 && block_class(40) == 1 && block_class(41) == 2);
+static_assert(block_class(block_max) == block_classes - 1 && block_size(block_classes - 1) == block_max);
+static_assert(block_size(block_class(152)) == 152 && block_size(block_class(153)) == 168);
+
+/// Bytes a thread's cache may hold: a full default queue of small states.
+constexpr std::size_t block_cache_limit = 256 * 1024;
+
+/** Free blocks of task states, per thread and size class. Only its own
+    thread touches it (a fiber never suspends inside), so it needs no
+    synchronisation; blocks travel between threads as the tasks do.
+*/
+struct block_cache
+{
+    struct block
+    {
+        block* next;
+    };
+    block* free_[block_classes] = {};
+    std::size_t bytes_ = 0;
+
+    ~block_cache();
+};
+
+// Trivially destructible, so it stays readable while the thread's other
+// thread_local objects are destroyed (one of them may free a task).
+thread_local bool tl_block_cache_gone = false;
+thread_local block_cache tl_block_cache;
+
+block_cache::~block_cache()
+{
+    tl_block_cache_gone = true;
+    for(block*& head : free_)
+        while(block* b = head)
+        {
+            head = b->next;
+            ::operator delete(b);
+        }
+}
+
+} // namespace
+
+void* allocate_task_block(std::size_t n)
+{
+    if(block_cache_enabled && n > 0 && n <= block_max && !tl_block_cache_gone)
+    {
+        std::size_t const c = block_class(n);
+        block_cache& cache = tl_block_cache;
+        if(block_cache::block* b = cache.free_[c])
+        {
+            cache.free_[c] = b->next;
+            cache.bytes_ -= block_size(c);
+            return b;
+        }
+        return ::operator new(block_size(c));
+    }
+    return ::operator new(n);
+}
+
+void free_task_block(void* p, std::size_t n) noexcept
+{
+    if(block_cache_enabled && p && n > 0 && n <= block_max && !tl_block_cache_gone)
+    {
+        std::size_t const c = block_class(n);
+        std::size_t const size = block_size(c);
+        block_cache& cache = tl_block_cache;
+        if(cache.bytes_ + size <= block_cache_limit)
+        {
+            auto* b = static_cast<block_cache::block*>(p);
+            b->next = cache.free_[c];
+            cache.free_[c] = b;
+            cache.bytes_ += size;
+            return;
+        }
+    }
+    ::operator delete(p);
+}
+
+//------------------------------------------------------------------------------
 // fiber-aware waiting
 
 namespace {

@@ -1,0 +1,23 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_BENCHMARKS_PEER_WORKLOADS_HPP
+#define SPINDLE_BENCHMARKS_PEER_WORKLOADS_HPP
+
+// The peers other than CAF: the same workloads written on the libraries a
+// Spindle workload is compared with (TBB, Boost.Asio, ...), one function per
+// peer and workload, in peer_<workload>.cpp. They use no Spindle code.
+
+#include "common.hpp"
+
+namespace peer_bench {
+
+// tasks: tbb::task_group and boost::asio::thread_pool (peer_tasks.cpp)
+bench::result run_tasks_tbb(bench::options const& o);
+bench::result run_tasks_asio(bench::options const& o);
+
+} // namespace peer_bench
+
+#endif
