@@ -351,7 +351,12 @@ BOOST_AUTO_TEST_CASE(no_timeout_when_disabled)
 BOOST_AUTO_TEST_CASE(exceptions_are_contained)
 {
     fixture f;
-    spindle::executor ex(f.sys, lanes(1));
+    auto events = std::make_shared<spindle_test::history<spindle::event>>();
+    f.sys.events().subscribe(spindle::event_filter::of({spindle::event_type::task_failed}),
+                             [events](spindle::event const& e) { events->push(e); });
+    spindle::executor_options named = lanes(1);
+    named.name = "jobs";
+    spindle::executor ex(f.sys, named);
     auto bad = ex.submit([]() -> int { throw std::runtime_error("boom"); });
     auto odd = ex.submit([] { throw 42; });
     auto good = ex.submit([] { return 7; });
@@ -377,6 +382,12 @@ BOOST_AUTO_TEST_CASE(exceptions_are_contained)
     BOOST_TEST(s.failed == 2u);
     BOOST_TEST(s.completed == 101u);
     BOOST_TEST(f.sys.stats().failures == 0u); // no actor ever saw an exception
+
+    // each failure is an event of the system
+    BOOST_TEST_REQUIRE(eventually([&] { return events->size() == 2; }));
+    auto ev = events->snapshot();
+    BOOST_TEST(ev[0].source_name == "executor/jobs");
+    BOOST_TEST(ev[0].detail.find(bad.id().to_string()) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(log_and_continue_logs_the_failure)

@@ -10,6 +10,8 @@
 
 #include <spindle/executor.hpp>
 
+#include <spindle/event_stream.hpp>
+
 #include <spindle/actor.hpp>
 #include <spindle/log.hpp>
 #include <spindle/metrics.hpp>
@@ -22,6 +24,7 @@
 #include <tbb/concurrent_queue.h>
 
 #include <algorithm>
+#include <sstream>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -683,13 +686,35 @@ public:
         @return True if this call ended the task.
     */
     template<class Counter>
-    static bool finish(task_core* t, task_error e, Counter& c) noexcept
+    bool finish(task_core* t, task_error e, Counter& c) noexcept
     {
         if(!t->claim_error(e))
             return false;
         c.inc();
+        task_event(e == task_error::timed_out ? event_type::task_timed_out : event_type::task_failed, t, e);
         t->publish();
         return true;
+    }
+
+    /// Publishes a task's end on the system's event stream, if anyone wants it.
+    void task_event(event_type type, task_core* t, task_error e) noexcept
+    {
+        auto& ev = sys_.events();
+        if(!ev.wants(type))
+            return;
+        try
+        {
+            event x;
+            x.type = type;
+            x.source_name = "executor/" + opts_.name;
+            std::ostringstream os;
+            os << "task " << t->id() << ": " << make_error_code(e).message();
+            x.detail = os.str();
+            ev.publish(std::move(x));
+        }
+        catch(...)
+        {
+        }
     }
 
     /// Counts a cancellation done through the handle, once the executor sees it.
