@@ -106,6 +106,17 @@ inline constexpr std::size_t circuit_half_open_max_calls = 3;
 /// Default of the tool option `timeout`: how long one tool call may take.
 inline constexpr std::chrono::seconds tool_timeout{30};
 
+/// Default of the tool bus option `max_concurrent`: tool calls running at once.
+inline constexpr std::size_t tool_max_concurrent_calls = 256;
+
+/// Default of the tool bus option `queue_capacity`: calls waiting to run;
+/// further calls fail at once as busy.
+inline constexpr std::size_t tool_queue_capacity = 10000;
+
+/// Default of the tool bus option `max_depth`: agents in a chain of calls
+/// made on each other's behalf.
+inline constexpr std::size_t tool_max_call_depth = 8;
+
 /// Default of the health option `check_interval`: time between two runs of a
 /// registered health check.
 inline constexpr std::chrono::seconds health_check_interval{30};
