@@ -293,6 +293,8 @@ BOOST_AUTO_TEST_CASE(backoff_delays_restarts_exponentially_and_keeps_mail_in_ord
     {
         a.tell(crash{});
         BOOST_TEST_REQUIRE(eventually([&] { return state() == spindle::actor_state::restarting; }));
+        // the supervisor has armed its backoff timer (the only timer now)
+        BOOST_TEST_REQUIRE(eventually([&] { return sys.timers().pending() == 1; }));
         // mail sent during the restart is kept for the new incarnation
         for(int i = 0; i < 50; ++i)
             BOOST_TEST((a.tell(note{n++}) == spindle::send_status::ok));
