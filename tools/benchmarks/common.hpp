@@ -68,6 +68,7 @@ inline constexpr workload_info workloads[] = {
     {"pingpong", 1'000'000}, {"ask", 200'000},    {"spawn", 1'000'000}, {"alive", 1'000'000},
     {"fanin", 1'000'000},    {"ring", 10'000'000}, {"skynet", 1'000'000}, {"big", 1'000'000},
     {"tasks", 1'000'000},
+    {"stream", 10'000'000},  {"stream_unfused", 10'000'000},
 };
 
 // Fixed shapes of the workloads (both programs use these constants).

@@ -21,5 +21,7 @@ int main(int argc, char** argv)
                            {"skynet", &run_skynet},
                            {"big", &run_big},
                            {"tasks", &run_tasks},
+                           {"stream", &run_stream},
+                           {"stream_unfused", &run_stream_unfused},
                        });
 }
