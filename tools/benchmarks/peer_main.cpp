@@ -27,7 +27,7 @@ int main(int argc, char** argv)
 {
     using namespace peer_bench;
     std::vector<peer> const peers = {
-        {"tbb", {{"tasks", &run_tasks_tbb}}},
+        {"tbb", {{"tasks", &run_tasks_tbb}, {"stream", &run_stream_tbb}}},
         {"asio", {{"tasks", &run_tasks_asio}}},
     };
     peer const* p = nullptr;

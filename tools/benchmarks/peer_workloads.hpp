@@ -18,6 +18,9 @@ namespace peer_bench {
 bench::result run_tasks_tbb(bench::options const& o);
 bench::result run_tasks_asio(bench::options const& o);
 
+// stream: tbb::parallel_pipeline (peer_stream.cpp)
+bench::result run_stream_tbb(bench::options const& o);
+
 } // namespace peer_bench
 
 #endif

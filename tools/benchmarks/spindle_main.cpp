@@ -23,5 +23,6 @@ int main(int argc, char** argv)
                            {"tasks", &run_tasks},
                            {"stream", &run_stream},
                            {"stream_unfused", &run_stream_unfused},
+                           {"toolcall", &run_toolcall},
                        });
 }

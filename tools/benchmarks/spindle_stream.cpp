@@ -10,7 +10,8 @@
 //   stream_unfused  every stage its own fiber behind a buffer (6 fibers, 5 buffer
 //                   hops), so the hops are measured too.
 // The JSON line's "fibers" counts the stream's fibers.
-// The peer is peer_stream_tbb.cpp (tbb::parallel_pipeline, the same maps).
+// The peer of both is peer_stream.cpp (`peers_bench tbb stream`:
+// tbb::parallel_pipeline, the same maps).
 // The maps compose to the identity, so the sink checks the sum of 0..N-1.
 
 #include "spindle_workloads.hpp"

@@ -16,8 +16,9 @@
 // spinning does), and `seq_overhead_ns` / `seq_overhead_cpu_ns` (one actor
 // calling alone, N/4 calls: the latency one call adds).
 //
-// Built into spindle_bench (run_toolcall), or on its own with
-// -DSPINDLE_TOOLCALL_STANDALONE: `spindle_toolcall [N]`.
+// A workload of spindle_bench (`spindle_bench toolcall [N]`, which links
+// spindle::tools). Its peer, the direct calls, runs in the same program, so
+// tools/bench has no peer program to run for it.
 
 #include "spindle_workloads.hpp"
 
@@ -145,56 +146,3 @@ bench::result run_toolcall(bench::options const& o)
 }
 
 } // namespace spindle_bench
-
-#if defined(SPINDLE_TOOLCALL_STANDALONE)
-
-#include <cstdio>
-#include <cstdlib>
-#include <thread>
-
-int main(int argc, char** argv)
-{
-    bench::options o;
-    o.workload = "toolcall";
-    o.n = 200'000;
-    if(argc > 2)
-    {
-        std::fprintf(stderr, "usage: %s [N]\n", argv[0]);
-        return 2;
-    }
-    if(argc == 2)
-    {
-        char* end = nullptr;
-        o.n = std::strtoull(argv[1], &end, 10);
-        if(!end || *end || o.n == 0)
-        {
-            std::fprintf(stderr, "%s: N must be a positive integer, got '%s'\n", argv[0], argv[1]);
-            return 2;
-        }
-    }
-    o.threads = std::max(1u, std::thread::hardware_concurrency());
-    if(char const* t = std::getenv("SPINDLE_THREADS"); t && *t)
-        o.threads = static_cast<unsigned>(std::max(1L, std::atol(t)));
-    double const load = bench::load_average();
-    bench::result r;
-    try
-    {
-        bench::watchdog_thread const guard("spindle toolcall");
-        r = spindle_bench::run_toolcall(o);
-    }
-    catch(std::exception const& e)
-    {
-        std::fprintf(stderr, "spindle toolcall %llu: FAILED: %s\n", static_cast<unsigned long long>(o.n), e.what());
-        return 1;
-    }
-    std::printf("{\"system\":\"spindle\",\"workload\":\"toolcall\",\"n\":%llu,\"threads\":%u,\"seconds\":%.4f,"
-                "\"msgs\":%llu,\"msgs_per_s\":%.0f,\"peak_rss_kb\":%llu",
-                static_cast<unsigned long long>(o.n), o.threads, r.seconds, static_cast<unsigned long long>(r.msgs),
-                static_cast<double>(r.msgs) / r.seconds, static_cast<unsigned long long>(bench::peak_rss_kb()));
-    for(auto const& [k, v] : r.extra)
-        std::printf(",\"%s\":%llu", k.c_str(), static_cast<unsigned long long>(v));
-    std::printf(",\"cpu_s\":%.3f,\"load1\":%.2f}\n", r.cpu_seconds, load);
-    return 0;
-}
-
-#endif
