@@ -5,15 +5,26 @@
 
 // The example service `./tools/demo` runs: a pipeline of actors doing real
 // work. A source produces batches of log lines, a pool of parser actors
-// tokenises and fingerprints them, an aggregator keeps word counts, and a
-// reporter prints one summary line per second. Ctrl-C or SIGTERM stops it
-// cleanly (every actor's post_stop runs, the shutdown report is printed).
+// (under a supervisor, which restarts one that fails) tokenises and
+// fingerprints them, an aggregator keeps word counts, and a reporter prints
+// one summary line per second. Meanwhile it serves its health, metrics and a
+// live page over HTTP (spindle::http). Ctrl-C or SIGTERM stops it cleanly:
+// the HTTP server first, then every actor (post_stop runs), and the shutdown
+// report is printed.
 //
 // Options: --workers N (worker threads), --parsers N, --rate N (lines per
-// tick, 100 ticks/s), --duration S (stop by itself after S seconds).
+// tick, 100 ticks/s), --duration S (stop by itself after S seconds),
+// --address A and --port N (HTTP; default 127.0.0.1:8080, port 0 picks a
+// free one), --fail-every N (a parser fails on every Nth batch, to show
+// supervision at work; default never), --log LEVEL (Spindle's own log on
+// stderr: trace, debug, info, warning, error).
 
+#include <spindle/http/system_server.hpp>
+#include <spindle/log.hpp>
+#include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -21,6 +32,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -94,12 +106,20 @@ public:
 class parser : public spindle::actor<parser, lines>
 {
     spindle::actor_ref<aggregator> sink_;
+    unsigned fail_every_;
+    unsigned batches_ = 0;
 
 public:
-    explicit parser(spindle::actor_ref<aggregator> sink) : sink_(std::move(sink)) {}
+    parser(spindle::actor_ref<aggregator> sink, unsigned fail_every)
+        : sink_(std::move(sink)), fail_every_(fail_every)
+    {
+    }
 
     void on(lines&& batch)
     {
+        // a restart starts the count again: fail_every batches per incarnation
+        if(fail_every_ != 0 && ++batches_ == fail_every_)
+            throw std::runtime_error("malformed batch (simulated)");
         std::map<std::string, std::uint32_t> local;
         std::uint64_t fp = 0;
         for(auto const& line : batch.text)
@@ -185,6 +205,14 @@ unsigned arg(int argc, char** argv, std::string_view name, unsigned def)
     return def;
 }
 
+std::string text_arg(int argc, char** argv, std::string_view name, std::string def)
+{
+    for(int i = 1; i + 1 < argc; ++i)
+        if(argv[i] == name)
+            return argv[i + 1];
+    return def;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -195,7 +223,7 @@ int main(int argc, char** argv)
         if(a == "--help" || a == "-h")
         {
             std::cout << "usage: demo_service [--workers N] [--parsers N] [--rate LINES_PER_TICK] "
-                         "[--duration SECONDS]\n";
+                         "[--duration SECONDS] [--address A] [--port N] [--fail-every N] [--log LEVEL]\n";
             return 0;
         }
     }
@@ -203,6 +231,30 @@ int main(int argc, char** argv)
     unsigned const nparsers = std::max(1u, arg(argc, argv, "--parsers", 4));
     unsigned const rate = std::max(1u, arg(argc, argv, "--rate", 200));
     unsigned const duration = arg(argc, argv, "--duration", 0);
+    unsigned const port = arg(argc, argv, "--port", 8080);
+    unsigned const fail_every = arg(argc, argv, "--fail-every", 0);
+    std::string const address = text_arg(argc, argv, "--address", "127.0.0.1");
+    std::string const log_level = text_arg(argc, argv, "--log", "");
+    if(port > 65535)
+    {
+        std::cerr << "demo_service: --port " << port << " is not a port\n";
+        return 2;
+    }
+    if(!log_level.empty())
+    {
+        static constexpr std::pair<std::string_view, spindle::log::severity> levels[] = {
+            {"trace", spindle::log::severity::trace}, {"debug", spindle::log::severity::debug},
+            {"info", spindle::log::severity::info}, {"warning", spindle::log::severity::warning},
+            {"error", spindle::log::severity::error}};
+        auto const it = std::find_if(std::begin(levels), std::end(levels),
+                                     [&](auto const& l) { return l.first == log_level; });
+        if(it == std::end(levels))
+        {
+            std::cerr << "demo_service: --log " << log_level << ": expected trace, debug, info, warning or error\n";
+            return 2;
+        }
+        spindle::log::init_console(it->second);
+    }
 
     // Signals are taken by one thread with sigwait: block them before any
     // thread starts, so no worker is ever interrupted by them.
@@ -218,11 +270,39 @@ int main(int argc, char** argv)
     spindle::system sys(opts);
 
     auto agg = sys.spawn_with<aggregator>(named("aggregator"));
+    // the parsers under a supervisor: one that fails is restarted (same id,
+    // its queued batches kept), the others go on
+    spindle::supervisor_spec spec;
+    spec.intensity.max_restarts = 1000; // a flaky parser is expected here, not a reason to give up
+    for(unsigned i = 0; i < nparsers; ++i)
+        spec.children.push_back(spindle::child_spec::of<parser>(agg, fail_every).named("parser-" + std::to_string(i)));
+    spindle::supervisor_ref pool(sys.spawn_with<spindle::supervisor>(named("parsers"), spec));
     std::vector<spindle::actor_ref<parser>> parsers;
     for(unsigned i = 0; i < nparsers; ++i)
-        parsers.push_back(sys.spawn_with<parser>(named("parser-" + std::to_string(i)), agg));
+        parsers.push_back(pool.child<parser>(i));
     auto src = sys.spawn_with<source>(named("source"), parsers, std::size_t{rate});
     auto ticks = sys.send_periodically(src, 10ms, tick{});
+
+    // health, metrics, /api/system and the live page, on their own thread
+    spindle::http::system_server_options web_opts;
+    web_opts.server.address = address;
+    web_opts.server.port = static_cast<std::uint16_t>(port);
+    web_opts.server.shutdown_deadline = 1s;
+    web_opts.health.check_interval = 5s;
+    web_opts.health.check_deadline = 2s;
+    web_opts.health.description = "Spindle demo: a word-count pipeline";
+    web_opts.health.release_id = "0.1.0";
+    spindle::http::system_server web(sys, web_opts);
+    boost::system::error_code web_ec;
+    web.start(web_ec);
+    if(web_ec)
+    {
+        std::cerr << "demo_service: cannot serve HTTP on " << address << ":" << port << ": " << web_ec.message()
+                  << " (choose another with --port)\n";
+        sys.timers().cancel(ticks);
+        sys.shutdown(5s);
+        return 1;
+    }
 
     std::atomic<bool> stop{false};
     std::thread signals([&] {
@@ -233,6 +313,8 @@ int main(int argc, char** argv)
 
     std::cout << "spindle demo: " << sys.options().worker_threads << " workers, " << nparsers
               << " parsers; Ctrl-C stops" << std::endl;
+    std::cout << "serving http://" << address << ":" << web.port()
+              << "/ (live page), /health, /livez, /readyz, /metrics, /api/system" << std::endl;
     auto const start = std::chrono::steady_clock::now();
     std::uint64_t last_lines = 0;
     auto last_stats = sys.stats();
@@ -258,6 +340,7 @@ int main(int argc, char** argv)
         pthread_kill(signals.native_handle(), SIGTERM); // wakes the sigwait
     signals.join();
 
+    web.stop(); // stop serving before the actors go
     sys.timers().cancel(ticks);
     auto rep = sys.shutdown(5s);
     std::cout << "stopped " << rep.stopped << " actors"

@@ -121,6 +121,34 @@ inline constexpr std::size_t tool_max_call_depth = 8;
 /// registered health check.
 inline constexpr std::chrono::seconds health_check_interval{30};
 
+/// Default of the health option `check_deadline`: how long one run of a
+/// health check may take before it counts as failed.
+inline constexpr std::chrono::seconds health_check_deadline{5};
+
+// HTTP server
+
+/// Default of the HTTP server option `max_connections`.
+inline constexpr std::size_t http_max_connections = 1024;
+
+/// Default of the HTTP server option `header_limit`: bytes of request line and fields.
+inline constexpr std::size_t http_header_limit = 8 * 1024;
+
+/// Default of the HTTP server option `target_limit`: bytes of request target.
+inline constexpr std::size_t http_target_limit = 2 * 1024;
+
+/// Default of the HTTP server option `body_limit`: bytes of request body.
+inline constexpr std::size_t http_body_limit = 64 * 1024;
+
+/// Default of the HTTP server option `read_timeout`: time to receive one request.
+inline constexpr std::chrono::seconds http_read_timeout{10};
+
+/// Default of the HTTP server option `idle_timeout`: time a kept-alive
+/// connection may wait for its next request.
+inline constexpr std::chrono::seconds http_idle_timeout{60};
+
+/// Default of the HTTP server option `write_timeout`: time to send one response.
+inline constexpr std::chrono::seconds http_write_timeout{10};
+
 // Streams
 
 /// Default of the stream option `backpressure_wait`: how long a producer waits

@@ -1,0 +1,127 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef SPINDLE_HTTP_SYSTEM_SERVER_HPP
+#define SPINDLE_HTTP_SYSTEM_SERVER_HPP
+
+#include <spindle/detail/config.hpp>
+#include <spindle/http/health.hpp>
+#include <spindle/http/prometheus.hpp>
+#include <spindle/http/server.hpp>
+#include <spindle/http/system_json.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstdint>
+#include <memory>
+
+/** @file
+    A system's operational endpoints, served in one object:
+
+    | path | what |
+    |---|---|
+    | `GET /health` | `application/health+json` (IETF draft); 200 for pass or warn, 503 for fail |
+    | `GET /livez` | 200 `ok` while the workers answer; 503 once they do not or the system stops |
+    | `GET /readyz` | 200 `ok` once every check ran and none fails; 503 otherwise |
+    | `GET /metrics` | Prometheus text (format 0.0.4) of the system's metrics registry |
+    | `GET /api/system` | the JSON of @ref spindle::http::system_json, plus a `snapshot` counter |
+    | `GET /` | the live page (and its `/static/` files) |
+
+    `HEAD` works wherever `GET` does.
+*/
+
+namespace spindle {
+class system;
+}
+
+namespace spindle::http {
+
+/** Options of a @ref system_server. */
+struct system_server_options
+{
+    /// Where and how to listen (default: 127.0.0.1, a free port).
+    server_options server{};
+    /// The health checks.
+    health_options health{};
+    /// What `/api/system` includes.
+    system_json_options api{};
+    /// Serve the live page at `/`.
+    bool page = true;
+};
+
+/** Serves a system's health, metrics, JSON view and live page over HTTP.
+
+    @code
+    spindle::system sys;
+    spindle::http::system_server_options o;
+    o.server.port = 8080;
+    spindle::http::system_server web(sys, o);
+    web.health().add_check("db", [&](std::stop_token) { return check_db(); });
+    web.http().route("/hello", hello_handler); // own routes, before start
+    web.start();
+    @endcode
+
+    The HTTP server runs on its own thread(s) (or on the application's
+    `io_context`), never on the system's workers; its handlers read
+    snapshots (metrics, introspection, the health monitor's latest results)
+    and do not talk to actors. The server's own counters are added to the
+    system's metrics (`spindle_http_*`, labelled `listener="address:port"`).
+
+    @par Thread safety
+    As @ref server. The system must outlive the object; destroy (or
+    `stop`) it before shutting the system down to stop serving first.
+*/
+class SPINDLE_DECL system_server
+{
+public:
+    /** Sets up the server (with its own I/O threads) and starts the health
+        checks; `start` opens the port.
+        @throws spindle::system_error for bad options.
+    */
+    explicit system_server(spindle::system& sys, system_server_options opts = {});
+
+    /// The same on the application's `io_context`.
+    system_server(spindle::system& sys, boost::asio::io_context& ioc, system_server_options opts = {});
+
+    /// Calls @ref stop.
+    ~system_server();
+
+    system_server(system_server const&) = delete;
+    system_server& operator=(system_server const&) = delete;
+
+    /// Opens the port and serves. @param ec as @ref server::start.
+    void start(boost::system::error_code& ec);
+
+    /// Throwing form of @ref start. @throws spindle::system_error
+    void start();
+
+    /// Stops serving (see @ref server::stop), then the health checks. Idempotent.
+    void stop() noexcept;
+
+    /// The port served (after @ref start).
+    std::uint16_t port() const noexcept;
+
+    /// The HTTP server, for routes of the application's own (before @ref start).
+    server& http() noexcept;
+
+    /// The health monitor, for checks of the application's own.
+    health_monitor& health() noexcept;
+
+    /// The Prometheus exporter, for metrics of the application's own
+    /// (`metrics().registry()`, prometheus-cpp).
+    prometheus_exporter& metrics() noexcept;
+
+    /// @cond
+    struct impl;
+    /// @endcond
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace spindle::http
+
+#endif

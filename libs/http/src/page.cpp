@@ -1,0 +1,315 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+// The live system page. Everything is here, compiled in: the page must
+// work on a machine without Internet access, and a service should not
+// load code from a CDN into its operators' browsers.
+
+#include <spindle/http/page.hpp>
+
+namespace spindle::http {
+
+namespace {
+
+constexpr std::string_view html = R"HTML(<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Spindle</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/spindle.css">
+<script src="/static/spindle.js" defer></script>
+</head>
+<body data-polls="0">
+<header>
+  <h1><span class="logo">&#x2699;</span> <span id="system-name">Spindle</span></h1>
+  <span id="health" class="badge">health &hellip;</span>
+  <span id="conn" class="conn">connecting&hellip;</span>
+</header>
+<main>
+  <section class="figures" id="figures">
+    <div class="figure"><span class="value" id="fig-rate">&ndash;</span><span class="label">messages/s</span></div>
+    <div class="figure"><span class="value" id="fig-actors">&ndash;</span><span class="label">actors</span></div>
+    <div class="figure"><span class="value" id="fig-fibers">&ndash;</span><span class="label">fibers</span></div>
+    <div class="figure"><span class="value" id="fig-workers">&ndash;</span><span class="label">workers</span></div>
+    <div class="figure"><span class="value" id="fig-restarts">&ndash;</span><span class="label">restarts</span></div>
+    <div class="figure"><span class="value" id="fig-dead">&ndash;</span><span class="label">dead letters</span></div>
+  </section>
+  <div class="columns">
+    <section class="panel tree-panel">
+      <h2>Supervision tree</h2>
+      <div id="tree" class="tree"><p class="empty">waiting for the first snapshot&hellip;</p></div>
+    </section>
+    <div class="side">
+      <section class="panel">
+        <h2>Workers</h2>
+        <table id="workers"><thead><tr><th>worker</th><th>messages/s</th><th>messages</th></tr></thead><tbody></tbody></table>
+      </section>
+      <section class="panel">
+        <h2>Executors</h2>
+        <table id="executors"><thead><tr><th>executor</th><th>running</th><th>queued</th><th>completed</th><th>failed</th><th>rejected</th></tr></thead><tbody></tbody></table>
+      </section>
+      <section class="panel">
+        <h2>Circuit breakers</h2>
+        <table id="breakers"><thead><tr><th>breaker</th><th>state</th><th>ok</th><th>failed</th><th>rejected</th></tr></thead><tbody></tbody></table>
+      </section>
+      <section class="panel">
+        <h2>Health</h2>
+        <ul id="checks" class="checks"></ul>
+      </section>
+      <section class="panel">
+        <h2>Recent events</h2>
+        <ol id="events" class="events"></ol>
+      </section>
+    </div>
+  </div>
+</main>
+<footer>snapshot <span id="snapshot">&ndash;</span> at <span id="updated">&ndash;</span> &middot; refreshed every <span id="interval"></span> ms &middot; <a href="/health">/health</a> &middot; <a href="/metrics">/metrics</a> &middot; <a href="/api/system">/api/system</a></footer>
+</body>
+</html>
+)HTML";
+
+constexpr std::string_view css = R"CSS(:root {
+  --bg: #f6f7f9; --panel: #ffffff; --ink: #1d2330; --muted: #6b7385; --line: #e2e5ec;
+  --pass: #1f8a4c; --warn: #b7791f; --fail: #c53030; --accent: #2b6cb0;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px;
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink); }
+header { display: flex; align-items: center; gap: 1rem; padding: .8rem 1.2rem; background: #1d2330; color: #fff; }
+header h1 { font-size: 1.2rem; margin: 0; font-weight: 600; }
+.logo { color: #90cdf4; }
+.conn { margin-left: auto; color: #a0aec0; font-size: .85rem; }
+.conn.down { color: #feb2b2; }
+main { padding: 1rem 1.2rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: .8rem; margin-bottom: 1rem; }
+.figure { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .7rem .9rem; }
+.figure .value { display: block; font-size: 1.5rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.figure .label { color: var(--muted); font-size: .8rem; }
+.columns { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1rem; }
+@media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin-bottom: 1rem; }
+.panel h2 { font-size: .95rem; margin: 0 0 .6rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
+table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { text-align: right; padding: .25rem .4rem; border-bottom: 1px solid var(--line); }
+th:first-child, td:first-child { text-align: left; }
+th { color: var(--muted); font-weight: 500; font-size: .8rem; }
+.tree ul { list-style: none; margin: 0; padding-left: 1.2rem; border-left: 1px dashed var(--line); }
+.tree > ul { padding-left: 0; border-left: none; }
+.node { margin: .25rem 0; }
+.node > .row { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; }
+.kind { font-size: .7rem; text-transform: uppercase; letter-spacing: .05em; color: #fff; background: var(--muted); border-radius: 3px; padding: 0 .3rem; }
+.type-root > .row .kind { background: #1d2330; }
+.type-supervisor > .row .kind { background: var(--accent); }
+.type-agent > .row .kind { background: #805ad5; }
+.name { font-weight: 600; }
+.atype { color: var(--muted); font-family: ui-monospace, monospace; font-size: .8rem; }
+.badge { display: inline-block; border-radius: 10px; padding: 0 .5rem; font-size: .75rem; background: #edf2f7; color: var(--ink); }
+.badge.pass, .badge.running, .badge.closed { background: #c6f6d5; color: #22543d; }
+.badge.warn, .badge.starting, .badge.restarting, .badge.half_open { background: #fefcbf; color: #744210; }
+.badge.fail, .badge.stopping, .badge.stopped, .badge.open { background: #fed7d7; color: #822727; }
+.badge.busy { background: #feebc8; color: #7b341e; }
+.strategy { color: var(--muted); font-size: .75rem; font-style: italic; }
+.empty { color: var(--muted); }
+.checks, .events { margin: 0; padding-left: 1.1rem; }
+.checks li, .events li { margin: .2rem 0; }
+.events .when { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: .3rem; }
+footer { color: var(--muted); font-size: .8rem; padding: 0 1.2rem 1rem; }
+footer a { color: var(--accent); }
+)CSS";
+
+constexpr std::string_view js = R"JS('use strict';
+// The live page: polls /api/system and renders it. No framework, no CDN.
+(function () {
+  const params = new URLSearchParams(window.location.search);
+  const interval = Math.max(100, parseInt(params.get('interval') || '1000', 10) || 1000);
+  const $ = (id) => document.getElementById(id);
+  let previous = null;
+  let polls = 0;
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function fmt(n) {
+    if (n === null || n === undefined || Number.isNaN(n)) return '\u2013';
+    if (Math.abs(n) >= 1e9) return (n / 1e9).toFixed(1) + 'G';
+    if (Math.abs(n) >= 1e6) return (n / 1e6).toFixed(1) + 'M';
+    if (Math.abs(n) >= 1e4) return (n / 1e3).toFixed(1) + 'k';
+    return String(Math.round(n));
+  }
+
+  function shortType(t) {
+    if (!t) return '';
+    const i = t.lastIndexOf('::', t.indexOf('<') >= 0 ? t.indexOf('<') : t.length);
+    return i >= 0 ? t.slice(i + 2) : t;
+  }
+
+  function label(node) {
+    if (node.type === 'root') return 'root';
+    return node.name || shortType(node.actor_type) || node.id;
+  }
+
+  function order(a, b) {
+    const rank = (n) => (n.type === 'supervisor' ? 0 : 1);
+    return rank(a) - rank(b) || label(a).localeCompare(label(b));
+  }
+
+  function renderNode(node, isRoot) {
+    const li = el('li', 'node type-' + node.type + ' state-' + node.state);
+    li.dataset.name = label(node);
+    li.dataset.state = node.state;
+    li.dataset.depth = node.mailbox_depth;
+    li.dataset.restarts = node.restarts;
+    const row = el('div', 'row');
+    row.appendChild(el('span', 'kind', node.type));
+    row.appendChild(el('span', 'name', label(node)));
+    if (node.actor_type && node.name) row.appendChild(el('span', 'atype', shortType(node.actor_type)));
+    row.appendChild(el('span', 'badge ' + node.state, node.state));
+    if (!isRoot) {
+      row.appendChild(el('span', 'badge' + (node.mailbox_depth > 0 ? ' busy' : ''), 'mailbox ' + node.mailbox_depth));
+      row.appendChild(el('span', 'badge' + (node.restarts > 0 ? ' warn' : ''), 'restarts ' + node.restarts));
+    }
+    if (node.strategy) row.appendChild(el('span', 'strategy', node.strategy));
+    li.appendChild(row);
+    const children = (node.children || []).slice().sort(isRoot ? order : () => 0);
+    if (children.length || node.omitted) {
+      const ul = el('ul');
+      for (const c of children) ul.appendChild(renderNode(c, false));
+      if (node.omitted) ul.appendChild(el('li', 'empty', node.omitted + ' more not listed'));
+      li.appendChild(ul);
+    }
+    return li;
+  }
+
+  function fillTable(id, rows) {
+    const body = $(id).tBodies[0];
+    body.replaceChildren();
+    for (const cells of rows) {
+      const tr = el('tr');
+      for (const c of cells) {
+        if (c instanceof Node) {
+          const td = el('td');
+          td.appendChild(c);
+          tr.appendChild(td);
+        } else {
+          tr.appendChild(el('td', null, c));
+        }
+      }
+      body.appendChild(tr);
+    }
+    if (!rows.length) {
+      const tr = el('tr');
+      const td = el('td', 'empty', 'none');
+      td.colSpan = $(id).tHead.rows[0].cells.length;
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
+  }
+
+  function render(doc) {
+    polls += 1;
+    const t = Date.parse(doc.system.time);
+    const dt = previous ? (t - previous.time) / 1000 : 0;
+    const rate = (now, before) => (previous && dt > 0 ? (now - before) / dt : null);
+
+    document.title = doc.system.name + ' \u2013 Spindle';
+    $('system-name').textContent = doc.system.name;
+    $('fig-rate').textContent = fmt(rate(doc.stats.messages, previous && previous.messages));
+    $('fig-actors').textContent = fmt(doc.stats.actors);
+    $('fig-fibers').textContent = fmt(doc.stats.fibers);
+    $('fig-workers').textContent = fmt(doc.system.workers);
+    $('fig-restarts').textContent = fmt(doc.stats.restarts);
+    $('fig-dead').textContent = fmt(doc.stats.dead_letters);
+
+    const tree = el('ul');
+    tree.appendChild(renderNode(doc.tree, true));
+    $('tree').replaceChildren(tree);
+
+    const before = {};
+    if (previous) for (const w of previous.workers) before[w.worker] = w.messages;
+    fillTable('workers', doc.workers.map((w) => [w.worker, fmt(rate(w.messages, before[w.worker])), fmt(w.messages)]));
+    fillTable('executors', doc.executors.map((e) =>
+      [e.name, fmt(e.running), fmt(e.queued), fmt(e.completed), fmt(e.failed), fmt(e.rejected)]));
+    fillTable('breakers', doc.breakers.map((b) =>
+      [b.name, el('span', 'badge ' + b.state, b.state.replace('_', '-')), fmt(b.calls.success), fmt(b.calls.failure), fmt(b.calls.rejected)]));
+
+    const health = $('health');
+    const checks = $('checks');
+    checks.replaceChildren();
+    if (doc.health) {
+      health.className = 'badge ' + doc.health.status;
+      health.textContent = 'health: ' + doc.health.status;
+      for (const [name, c] of Object.entries(doc.health.checks)) {
+        const li = el('li');
+        li.appendChild(el('span', 'badge ' + c.status, c.status));
+        li.appendChild(document.createTextNode(' ' + name + (c.observed !== undefined ? ': ' + c.observed + (c.unit ? ' ' + c.unit : '') : '') + (c.output ? ' \u2013 ' + c.output : '')));
+        checks.appendChild(li);
+      }
+    } else {
+      health.textContent = 'health: n/a';
+    }
+
+    const events = $('events');
+    events.replaceChildren();
+    const recent = doc.events.slice().reverse();
+    for (const e of recent) {
+      const li = el('li');
+      li.appendChild(el('span', 'when', e.time.slice(11, 19)));
+      li.appendChild(el('span', 'badge', e.type));
+      li.appendChild(document.createTextNode(' ' + (e.source_name || shortType(e.actor_type) || '') + (e.detail ? ': ' + e.detail : '')));
+      events.appendChild(li);
+    }
+    if (!recent.length) events.appendChild(el('li', 'empty', 'none yet'));
+
+    $('snapshot').textContent = doc.snapshot !== undefined ? doc.snapshot : polls;
+    $('updated').textContent = doc.system.time.slice(11, 23) + ' UTC';
+    const ds = document.body.dataset;
+    ds.polls = polls;
+    if (ds.firstSnapshot === undefined) ds.firstSnapshot = doc.snapshot;
+    ds.lastSnapshot = doc.snapshot;
+    if (ds.firstMessages === undefined) ds.firstMessages = doc.stats.messages;
+    ds.lastMessages = doc.stats.messages;
+    previous = { time: t, messages: doc.stats.messages, workers: doc.workers };
+  }
+
+  async function poll() {
+    const conn = $('conn');
+    try {
+      const r = await fetch('/api/system', { cache: 'no-store' });
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      render(await r.json());
+      conn.className = 'conn';
+      conn.textContent = 'live';
+    } catch (e) {
+      conn.className = 'conn down';
+      conn.textContent = 'disconnected (' + e.message + ')';
+    }
+    window.setTimeout(poll, interval);
+  }
+
+  $('interval').textContent = interval;
+  poll();
+})();
+)JS";
+
+constexpr page_asset assets[] = {
+    {"/", "text/html; charset=utf-8", html},
+    {"/static/spindle.css", "text/css; charset=utf-8", css},
+    {"/static/spindle.js", "text/javascript; charset=utf-8", js},
+};
+
+} // namespace
+
+std::span<page_asset const> page_assets() noexcept
+{
+    return assets;
+}
+
+} // namespace spindle::http

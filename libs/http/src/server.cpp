@@ -1,0 +1,1139 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#include <spindle/http/server.hpp>
+
+#include <spindle/error.hpp>
+#include <spindle/log.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace spindle::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// The methods an OPTIONS * request is told about, and the order `Allow`
+// lists them in.
+constexpr verb allow_order[] = {
+    verb::get, verb::head, verb::post, verb::put, verb::patch, verb::delete_, verb::options};
+
+struct route_entry
+{
+    std::vector<std::pair<verb, async_handler_type>> handlers;
+    std::string allow; // computed at start
+
+    async_handler_type const* find(verb v) const noexcept
+    {
+        for(auto const& [m, h] : handlers)
+            if(m == v)
+                return &h;
+        return nullptr;
+    }
+};
+
+// "Tue, 15 Nov 1994 08:12:31 GMT", formatted once per second per thread.
+std::string_view http_date()
+{
+    thread_local std::time_t cached = 0;
+    thread_local char buf[40] = {};
+    thread_local std::size_t len = 0;
+    std::time_t const now = std::time(nullptr);
+    if(now != cached)
+    {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached = now;
+    }
+    return {buf, len};
+}
+
+bool is_tchar(char c) noexcept
+{
+    if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch(c)
+    {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+std::string_view trim_ows(std::string_view s) noexcept
+{
+    while(!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while(!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+struct verdict
+{
+    status code = status::ok; // ok: acceptable
+    char const* why = "";
+};
+
+/* The framing checks Beast 1.81's parser leaves to us (it accepts, for
+   instance, `Transfer-Encoding: gzip` without chunked, a chunked coding
+   that is not the last one, or a Transfer-Encoding before a
+   Content-Length): anything that a proxy in front of us could frame
+   differently is refused, and the connection closed (RFC 9112 6.1, 6.3). */
+verdict check_request(bhttp::request_header<> const& h, std::size_t target_limit)
+{
+    if(h.target().size() > target_limit)
+        return {status::uri_too_long, "request target too long"};
+    if(h.target().empty())
+        return {status::bad_request, "empty request target"};
+    int hosts = 0;
+    int lengths = 0;
+    std::vector<std::string_view> codings;
+    bool has_te = false;
+    for(auto const& f : h)
+    {
+        switch(f.name())
+        {
+        case bhttp::field::host:
+            ++hosts;
+            break;
+        case bhttp::field::content_length:
+        {
+            ++lengths;
+            auto const v = f.value();
+            if(v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return {status::bad_request, "malformed Content-Length"};
+            break;
+        }
+        case bhttp::field::transfer_encoding:
+        {
+            has_te = true;
+            std::string_view v = f.value();
+            while(!v.empty())
+            {
+                auto const comma = v.find(',');
+                auto const item = trim_ows(v.substr(0, comma));
+                v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+                if(item.empty())
+                    continue; // empty list elements are allowed (RFC 9110 5.6.1)
+                if(!std::all_of(item.begin(), item.end(), is_tchar))
+                    return {status::bad_request, "malformed Transfer-Encoding"};
+                codings.push_back(item);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if(hosts > 1)
+        return {status::bad_request, "repeated Host"};
+    if(hosts == 0 && h.version() == 11)
+        return {status::bad_request, "missing Host"};
+    if(lengths > 1)
+        return {status::bad_request, "repeated Content-Length"};
+    if(has_te)
+    {
+        if(lengths != 0)
+            return {status::bad_request, "both Transfer-Encoding and Content-Length"};
+        if(h.version() != 11)
+            return {status::bad_request, "Transfer-Encoding in an HTTP/1.0 request"};
+        if(codings.empty())
+            return {status::bad_request, "empty Transfer-Encoding"};
+        if(!beast::iequals(codings.back(), "chunked"))
+            return {status::bad_request, "Transfer-Encoding does not end with chunked"};
+        for(std::size_t i = 0; i + 1 < codings.size(); ++i)
+            if(beast::iequals(codings[i], "chunked"))
+                return {status::bad_request, "chunked applied more than once"};
+        if(codings.size() > 1)
+            return {status::not_implemented, "unsupported transfer coding"};
+    }
+    return {};
+}
+
+// The path of an origin-form or absolute-form target, without the query.
+std::string_view path_of(std::string_view target) noexcept
+{
+    for(std::string_view scheme : {std::string_view("http://"), std::string_view("https://")})
+    {
+        if(target.size() >= scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme))
+        {
+            auto const slash = target.find('/', scheme.size());
+            target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+            break;
+        }
+    }
+    return target.substr(0, target.find_first_of("?#"));
+}
+
+} // namespace
+
+//----------------------------------------------------------------------------
+
+// Looks paths up without building a std::string per request.
+struct path_hash
+{
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+};
+
+struct shared_state
+{
+    server_options opts;
+    std::unordered_map<std::string, route_entry, path_hash, std::equal_to<>> routes; // fixed once started
+    std::string allow_all;                                 // for OPTIONS *
+
+    std::atomic<bool> stopping{false};
+    std::atomic<std::uint64_t> accepted{0}, refused{0}, requests{0}, rejected{0}, timeouts{0};
+    std::atomic<std::size_t> open{0};
+
+    std::mutex m;
+    std::condition_variable cv;
+    std::unordered_map<detail::connection*, std::weak_ptr<detail::connection>> live; // guarded by m
+
+    // Last member: destroyed first, while the rest is still there. Only
+    // servers that own their context have one.
+    std::unique_ptr<asio::io_context> own_ioc;
+};
+
+namespace detail {
+
+class connection : public std::enable_shared_from_this<connection>
+{
+public:
+    connection(std::shared_ptr<shared_state> st, tcp::socket sock, bool counted, bool refuse)
+        : st_(std::move(st))
+        , sock_(std::move(sock))
+        , timer_(sock_.get_executor())
+        , buf_(st_->opts.header_limit + st_->opts.body_limit + 2 * read_chunk)
+        , counted_(counted)
+        , refuse_(refuse)
+    {
+    }
+
+    ~connection()
+    {
+        std::lock_guard lk(st_->m);
+        st_->live.erase(this);
+        if(counted_)
+            st_->open.fetch_sub(1, std::memory_order_relaxed);
+        st_->cv.notify_all();
+    }
+
+    connection(connection const&) = delete;
+    connection& operator=(connection const&) = delete;
+
+    void start()
+    {
+        {
+            std::lock_guard lk(st_->m);
+            st_->live.emplace(this, weak_from_this());
+        }
+        boost::system::error_code ignored;
+        sock_.set_option(tcp::no_delay(true), ignored);
+        asio::dispatch(sock_.get_executor(), [self = shared_from_this()] {
+            if(self->refuse_)
+                self->refuse();
+            else
+                self->read_next();
+        });
+    }
+
+    /// Any thread: the server stops (force: its deadline passed).
+    void server_stopping(bool force)
+    {
+        asio::dispatch(sock_.get_executor(), [self = shared_from_this(), force] {
+            if(force)
+                return self->close_now();
+            switch(self->phase_)
+            {
+            case phase::idle:
+            case phase::reading:
+                self->close_now();
+                break;
+            case phase::handling:
+            case phase::writing:
+                self->close_after_ = true;
+                break;
+            case phase::lingering:
+            case phase::closed:
+                break;
+            }
+        });
+    }
+
+    /// Any thread: the response of the request being handled.
+    void deliver(response res)
+    {
+        asio::dispatch(sock_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+            self->on_response(std::move(res));
+        });
+    }
+
+private:
+    static constexpr std::size_t read_chunk = 4096;
+
+    enum class phase : std::uint8_t
+    {
+        idle,      ///< waiting for the first byte of a request
+        reading,   ///< reading a request
+        handling,  ///< a handler has the request
+        writing,   ///< sending a response
+        lingering, ///< sent the last response; draining what the client still sends
+        closed
+    };
+
+    std::shared_ptr<shared_state> st_;
+    tcp::socket sock_;
+    asio::steady_timer timer_;
+    beast::flat_buffer buf_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    request req_;
+    std::optional<response> res_;
+    clock_type::time_point deadline_ = clock_type::time_point::max();
+    clock_type::time_point timer_at_{};
+    std::size_t lingered_ = 0;
+    phase phase_ = phase::idle;
+    bool timer_armed_ = false;
+    bool timed_out_ = false;
+    bool close_after_ = false; ///< the server stops: the response in progress is the last
+    bool keep_alive_ = false;  ///< of the response being written
+    bool head_ = false;
+    bool counted_;
+    bool refuse_;
+    unsigned version_ = 11;
+    char discard_[1024];
+
+    //------------------------------------------------------------------------
+    // deadlines: one timer, re-armed only when a deadline moves earlier
+
+    void set_deadline(clock_type::duration d)
+    {
+        deadline_ = clock_type::now() + d;
+        if(!timer_armed_ || deadline_ < timer_at_)
+            arm(deadline_);
+    }
+
+    void clear_deadline() noexcept { deadline_ = clock_type::time_point::max(); }
+
+    void arm(clock_type::time_point tp)
+    {
+        timer_armed_ = true;
+        timer_at_ = tp;
+        timer_.expires_at(tp); // cancels a pending wait, whose handler then ignores it
+        timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if(ec == asio::error::operation_aborted)
+                return;
+            self->on_timer();
+        });
+    }
+
+    void on_timer()
+    {
+        timer_armed_ = false;
+        if(phase_ == phase::closed || deadline_ == clock_type::time_point::max())
+            return;
+        if(clock_type::now() < deadline_)
+            return arm(deadline_);
+        timed_out_ = true;
+        switch(phase_)
+        {
+        case phase::reading:
+        {
+            // The read fails and answers 408. Cancelling alone is not
+            // enough: a read that has just completed, its handler still
+            // queued, is not cancelled, and Beast would start another one.
+            // Shutting the receiving side makes every later read end too.
+            boost::system::error_code ignored;
+            sock_.shutdown(tcp::socket::shutdown_receive, ignored);
+            sock_.cancel(ignored);
+            break;
+        }
+        case phase::idle:
+        case phase::writing:
+            st_->timeouts.fetch_add(1, std::memory_order_relaxed);
+            close_now();
+            break;
+        case phase::lingering:
+            close_now();
+            break;
+        case phase::handling:
+        case phase::closed:
+            break;
+        }
+    }
+
+    //------------------------------------------------------------------------
+    // reading
+
+    void read_next()
+    {
+        if(phase_ == phase::closed)
+            return;
+        if(close_after_ || st_->stopping.load(std::memory_order_relaxed))
+            return close_now();
+        timed_out_ = false;
+        if(buf_.size() != 0)
+            return read_header(); // a pipelined request is already here
+        phase_ = phase::idle;
+        set_deadline(st_->opts.idle_timeout);
+        sock_.async_read_some(buf_.prepare(read_chunk),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                if(ec)
+                    return self->close_now();
+                self->buf_.commit(n);
+                self->read_header();
+            });
+    }
+
+    void read_header()
+    {
+        if(phase_ == phase::closed)
+            return;
+        phase_ = phase::reading;
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(st_->opts.header_limit));
+        parser_->body_limit(st_->opts.body_limit);
+        set_deadline(st_->opts.read_timeout);
+        bhttp::async_read_header(sock_, buf_, *parser_,
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(boost::system::error_code ec)
+    {
+        if(ec)
+            return on_read_error(ec);
+        auto const& h = parser_->get();
+        version_ = h.version() == 10 ? 10 : 11;
+        auto const v = check_request(h, st_->opts.target_limit);
+        if(v.code != status::ok)
+            return reject(v.code, v.why);
+        if(parser_->is_done())
+            return dispatch();
+        auto const expect = h[bhttp::field::expect];
+        if(!expect.empty())
+        {
+            if(!beast::iequals(expect, "100-continue"))
+                return reject(status::expectation_failed, "unsupported Expect");
+            if(h.version() == 11)
+            {
+                static constexpr char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                asio::async_write(sock_, asio::buffer(cont, sizeof cont - 1),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        if(ec)
+                            return self->on_read_error(ec);
+                        self->read_body();
+                    });
+                return;
+            }
+        }
+        read_body();
+    }
+
+    void read_body()
+    {
+        bhttp::async_read(sock_, buf_, *parser_,
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if(ec)
+                    return self->on_read_error(ec);
+                self->dispatch();
+            });
+    }
+
+    // Past the header limit: was it the target (414) or the rest (431)?
+    // Beast consumes the request line once it has parsed it (and then the
+    // target is known); before that the buffer starts with it.
+    bool target_too_long() const noexcept
+    {
+        auto const target = parser_->get().target();
+        if(!target.empty())
+            return target.size() > st_->opts.target_limit;
+        auto const data = buf_.cdata();
+        std::string_view const s(static_cast<char const*>(data.data()), data.size());
+        auto const eol = s.find("\r\n");
+        std::size_t const line = eol == std::string_view::npos ? s.size() : eol;
+        return line > st_->opts.target_limit;
+    }
+
+    void on_read_error(boost::system::error_code ec)
+    {
+        if(phase_ == phase::closed)
+            return;
+        if(timed_out_)
+        {
+            st_->timeouts.fetch_add(1, std::memory_order_relaxed);
+            return reject(status::request_timeout, "request timed out");
+        }
+        if(ec == bhttp::error::header_limit)
+            return target_too_long() ? reject(status::uri_too_long, "request target too long")
+                                           : reject(status::request_header_fields_too_large, "request header too large");
+        if(ec == bhttp::error::body_limit)
+            return reject(status::payload_too_large, "request body too large");
+        if(ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+           ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category())
+            return close_now(); // the client went away, or a socket error
+        reject(status::bad_request, ec.message());
+    }
+
+    //------------------------------------------------------------------------
+    // routing
+
+    void dispatch()
+    {
+        phase_ = phase::handling;
+        clear_deadline();
+        st_->requests.fetch_add(1, std::memory_order_relaxed);
+        req_ = parser_->release();
+        parser_.reset();
+        head_ = req_.method() == verb::head;
+        keep_alive_ = req_.keep_alive();
+
+        if(req_.method() == verb::unknown)
+            return respond_error(status::not_implemented, "unknown method", false);
+        if(req_.method() == verb::options && req_.target() == "*")
+            return respond_allow(st_->allow_all);
+        auto const it = st_->routes.find(path_of(req_.target()));
+        if(it == st_->routes.end())
+            return respond_error(status::not_found, "no such resource", false);
+        auto const& entry = it->second;
+        auto const* h = entry.find(req_.method());
+        if(h == nullptr && head_)
+            h = entry.find(verb::get);
+        if(h == nullptr)
+        {
+            if(req_.method() == verb::options)
+                return respond_allow(entry.allow);
+            auto res = make_response(req_, status::method_not_allowed, "method not allowed\n");
+            res.set(bhttp::field::allow, entry.allow);
+            return on_response(std::move(res));
+        }
+        try
+        {
+            (*h)(req_, responder(shared_from_this(), version_));
+        }
+        catch(std::exception const& e)
+        {
+            // the responder, destroyed unsent, answered 500
+            SPINDLE_LOG(warning, "http") << "handler for " << req_.target() << " threw: " << e.what();
+        }
+        catch(...)
+        {
+            SPINDLE_LOG(warning, "http") << "handler for " << req_.target() << " threw";
+        }
+    }
+
+    void respond_allow(std::string const& allow)
+    {
+        response res{status::no_content, version_};
+        res.set(bhttp::field::allow, allow);
+        on_response(std::move(res));
+    }
+
+    void respond_error(status s, std::string_view why, bool close)
+    {
+        std::string body = std::to_string(static_cast<unsigned>(s));
+        body += ' ';
+        body += bhttp::obsolete_reason(s);
+        body += ": ";
+        body += why;
+        body += '\n';
+        response res{s, version_};
+        res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+        res.body() = std::move(body);
+        if(close)
+            close_after_ = true;
+        on_response(std::move(res));
+    }
+
+    /// Refuses the request being read: answers and closes.
+    void reject(status s, std::string_view why)
+    {
+        st_->rejected.fetch_add(1, std::memory_order_relaxed);
+        SPINDLE_LOG(debug, "http") << "refused a request: " << static_cast<unsigned>(s) << ' ' << why;
+        parser_.reset();
+        head_ = false;
+        keep_alive_ = false;
+        phase_ = phase::handling;
+        respond_error(s, why, true);
+    }
+
+    void refuse()
+    {
+        response res{status::service_unavailable, 11};
+        res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+        res.set(bhttp::field::retry_after, "1");
+        res.body() = "503 Service Unavailable: too many connections\n";
+        keep_alive_ = false;
+        close_after_ = true;
+        phase_ = phase::handling;
+        on_response(std::move(res));
+    }
+
+    //------------------------------------------------------------------------
+    // writing
+
+    void on_response(response res)
+    {
+        if(phase_ != phase::handling)
+            return; // closed meanwhile, or a second answer
+        bool const keep = keep_alive_ && !close_after_ && !st_->stopping.load(std::memory_order_relaxed);
+        res.version(version_);
+        res.keep_alive(keep);
+        if(!st_->opts.server_name.empty())
+            res.set(bhttp::field::server, st_->opts.server_name);
+        res.set(bhttp::field::date, http_date());
+        auto const code = static_cast<unsigned>(res.result_int());
+        if(code == 204 || code == 304 || code < 200)
+        {
+            res.body().clear();
+            res.erase(bhttp::field::content_length);
+            res.erase(bhttp::field::transfer_encoding);
+        }
+        else
+        {
+            res.erase(bhttp::field::transfer_encoding);
+            res.content_length(res.body().size());
+            if(head_)
+                res.body().clear();
+        }
+        keep_alive_ = keep;
+        phase_ = phase::writing;
+        res_.emplace(std::move(res));
+        set_deadline(st_->opts.write_timeout);
+        bhttp::async_write(sock_, *res_,
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_write(ec); });
+    }
+
+    void on_write(boost::system::error_code ec)
+    {
+        res_.reset();
+        if(phase_ == phase::closed)
+            return;
+        if(ec)
+        {
+            if(timed_out_)
+                st_->timeouts.fetch_add(1, std::memory_order_relaxed);
+            return close_now();
+        }
+        if(!keep_alive_)
+            return linger();
+        read_next();
+    }
+
+    //------------------------------------------------------------------------
+    // closing
+
+    // Closing a socket with unread input makes the kernel send a reset,
+    // which can destroy the response before the client read it: send FIN,
+    // then read and drop what still comes, for a short while.
+    void linger()
+    {
+        phase_ = phase::lingering;
+        boost::system::error_code ignored;
+        sock_.shutdown(tcp::socket::shutdown_send, ignored);
+        set_deadline(std::min<clock_type::duration>(std::chrono::seconds(1), st_->opts.read_timeout));
+        drain();
+    }
+
+    void drain()
+    {
+        sock_.async_read_some(asio::buffer(discard_),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                self->lingered_ += n;
+                if(ec || self->lingered_ > 1024 * 1024 || self->phase_ == phase::closed)
+                    return self->close_now();
+                self->drain();
+            });
+    }
+
+    void close_now() noexcept
+    {
+        if(phase_ == phase::closed)
+            return;
+        phase_ = phase::closed;
+        clear_deadline();
+        boost::system::error_code ignored;
+        sock_.shutdown(tcp::socket::shutdown_both, ignored);
+        sock_.close(ignored);
+        timer_.cancel();
+    }
+};
+
+} // namespace detail
+
+//----------------------------------------------------------------------------
+// responder
+
+responder::responder(std::shared_ptr<detail::connection> conn, unsigned version) noexcept
+    : conn_(std::move(conn))
+    , version_(version)
+{
+}
+
+responder& responder::operator=(responder&& other) noexcept
+{
+    if(this != &other)
+    {
+        if(conn_)
+        {
+            try
+            {
+                send(response{status::internal_server_error, version_});
+            }
+            catch(...)
+            {
+            }
+        }
+        conn_ = std::move(other.conn_);
+        version_ = other.version_;
+    }
+    return *this;
+}
+
+responder::~responder()
+{
+    if(!conn_)
+        return;
+    try
+    {
+        response res{status::internal_server_error, version_};
+        res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+        res.body() = "500 Internal Server Error: the handler gave no response\n";
+        send(std::move(res));
+    }
+    catch(...)
+    {
+    }
+}
+
+void responder::send(response res)
+{
+    if(!conn_)
+        return;
+    auto c = std::move(conn_);
+    c->deliver(std::move(res));
+}
+
+response make_response(request const& req, status s, std::string body, std::string_view content_type)
+{
+    response res{s, req.version()};
+    if(!content_type.empty())
+        res.set(bhttp::field::content_type, content_type);
+    res.body() = std::move(body);
+    return res;
+}
+
+//----------------------------------------------------------------------------
+// server
+
+struct server::impl : std::enable_shared_from_this<server::impl>
+{
+    std::shared_ptr<shared_state> st;
+    asio::io_context* ioc;
+    std::optional<asio::strand<asio::io_context::executor_type>> strand;
+    std::optional<tcp::acceptor> acceptor;
+    std::optional<asio::steady_timer> retry_timer;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::thread> threads;
+    mutable std::mutex endpoint_m;
+    tcp::endpoint endpoint; // guarded by endpoint_m
+    std::atomic<std::uint16_t> port{0};
+    std::mutex lifecycle; // start / stop
+    bool started = false;
+    bool stopped = false;
+
+    void do_accept()
+    {
+        acceptor->async_accept(asio::make_strand(*ioc),
+            asio::bind_executor(*strand, [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
+                self->on_accept(ec, std::move(s));
+            }));
+    }
+
+    void on_accept(boost::system::error_code ec, tcp::socket s)
+    {
+        if(ec == asio::error::operation_aborted || !acceptor->is_open() || st->stopping.load())
+            return;
+        if(ec)
+        {
+            SPINDLE_LOG(warning, "http") << "accept failed: " << ec.message();
+            // out of descriptors or memory: give the system a moment instead of spinning
+            retry_timer->expires_after(std::chrono::milliseconds(100));
+            retry_timer->async_wait(asio::bind_executor(*strand, [self = shared_from_this()](boost::system::error_code e) {
+                if(!e && self->acceptor->is_open())
+                    self->do_accept();
+            }));
+            return;
+        }
+        bool const refuse = st->open.load(std::memory_order_relaxed) >= st->opts.max_connections;
+        if(refuse)
+            st->refused.fetch_add(1, std::memory_order_relaxed);
+        else
+        {
+            st->accepted.fetch_add(1, std::memory_order_relaxed);
+            st->open.fetch_add(1, std::memory_order_relaxed);
+        }
+        try
+        {
+            std::make_shared<detail::connection>(st, std::move(s), !refuse, refuse)->start();
+        }
+        catch(std::exception const& e)
+        {
+            SPINDLE_LOG(warning, "http") << "cannot serve a connection: " << e.what();
+        }
+        do_accept();
+    }
+
+    std::vector<std::shared_ptr<detail::connection>> live_connections()
+    {
+        std::vector<std::shared_ptr<detail::connection>> out;
+        std::lock_guard lk(st->m);
+        out.reserve(st->live.size());
+        for(auto const& [p, w] : st->live)
+            if(auto c = w.lock())
+                out.push_back(std::move(c));
+        return out;
+    }
+};
+
+namespace {
+
+void validate(server_options const& o)
+{
+    if(o.max_connections == 0 || o.header_limit == 0 || o.target_limit == 0 ||
+       o.target_limit > o.header_limit || o.header_limit > 0xffffffffu ||
+       o.read_timeout <= std::chrono::nanoseconds::zero() || o.idle_timeout <= std::chrono::nanoseconds::zero() ||
+       o.write_timeout <= std::chrono::nanoseconds::zero() ||
+       o.shutdown_deadline < std::chrono::nanoseconds::zero())
+        spindle::detail::throw_error(error::invalid_argument, "spindle::http::server_options");
+}
+
+} // namespace
+
+server::server(server_options opts) : impl_(std::make_shared<impl>())
+{
+    validate(opts);
+    if(opts.threads == 0)
+        spindle::detail::throw_error(error::invalid_argument, "spindle::http::server_options: threads is 0");
+    impl_->st = std::make_shared<shared_state>();
+    impl_->st->own_ioc = std::make_unique<asio::io_context>(static_cast<int>(opts.threads));
+    impl_->st->opts = std::move(opts);
+    impl_->ioc = impl_->st->own_ioc.get();
+}
+
+server::server(asio::io_context& ioc, server_options opts) : impl_(std::make_shared<impl>())
+{
+    validate(opts);
+    impl_->st = std::make_shared<shared_state>();
+    impl_->st->opts = std::move(opts);
+    impl_->ioc = &ioc;
+}
+
+server::~server()
+{
+    stop();
+}
+
+void server::route_async(std::string_view path, std::initializer_list<verb> methods, async_handler_type h,
+                         boost::system::error_code& ec)
+{
+    std::lock_guard lk(impl_->lifecycle);
+    ec = make_error_code(error::invalid_argument);
+    if(impl_->started || !h || path.empty() || path.front() != '/' || methods.size() == 0 ||
+       path.find_first_of("?# \t\r\n") != std::string_view::npos)
+        return;
+    auto& entry = impl_->st->routes[std::string(path)];
+    for(verb m : methods)
+        if(m == verb::unknown || entry.find(m) != nullptr)
+            return;
+    for(verb m : methods)
+        entry.handlers.emplace_back(m, h);
+    ec = {};
+}
+
+void server::route_async(std::string_view path, std::initializer_list<verb> methods, async_handler_type h)
+{
+    boost::system::error_code ec;
+    route_async(path, methods, std::move(h), ec);
+    if(ec)
+    {
+        std::string const what = "spindle::http::server::route: cannot route " + std::string(path);
+        spindle::detail::throw_error(ec, what.c_str());
+    }
+}
+
+void server::route(std::string_view path, std::initializer_list<verb> methods, handler_type h,
+                   boost::system::error_code& ec)
+{
+    if(!h)
+    {
+        ec = make_error_code(error::invalid_argument);
+        return;
+    }
+    route_async(path, methods,
+        [h = std::move(h)](request const& req, responder r) { r.send(h(req)); }, ec);
+}
+
+void server::route(std::string_view path, std::initializer_list<verb> methods, handler_type h)
+{
+    boost::system::error_code ec;
+    route(path, methods, std::move(h), ec);
+    if(ec)
+    {
+        std::string const what = "spindle::http::server::route: cannot route " + std::string(path);
+        spindle::detail::throw_error(ec, what.c_str());
+    }
+}
+
+void server::route(std::string_view path, handler_type h)
+{
+    route(path, {verb::get}, std::move(h));
+}
+
+void server::start(boost::system::error_code& ec)
+{
+    auto& im = *impl_;
+    std::lock_guard lk(im.lifecycle);
+    if(im.started || im.stopped)
+    {
+        ec = make_error_code(error::invalid_argument);
+        return;
+    }
+    auto& st = *im.st;
+    auto const address = asio::ip::make_address(st.opts.address, ec);
+    if(ec)
+        return;
+
+    // Allow headers, fixed from now on.
+    for(auto& [path, entry] : st.routes)
+    {
+        std::string allow;
+        for(verb m : allow_order)
+        {
+            bool const has = entry.find(m) != nullptr || (m == verb::head && entry.find(verb::get) != nullptr) ||
+                             m == verb::options;
+            if(!has)
+                continue;
+            if(!allow.empty())
+                allow += ", ";
+            allow += bhttp::to_string(m);
+        }
+        for(auto const& [m, h] : entry.handlers)
+        {
+            if(std::find(std::begin(allow_order), std::end(allow_order), m) != std::end(allow_order))
+                continue;
+            allow += ", ";
+            allow += bhttp::to_string(m);
+        }
+        entry.allow = std::move(allow);
+    }
+    st.allow_all.clear();
+    for(verb m : allow_order)
+    {
+        bool has = m == verb::options;
+        for(auto const& [path, entry] : st.routes)
+            has = has || entry.find(m) != nullptr || (m == verb::head && entry.find(verb::get) != nullptr);
+        if(!has)
+            continue;
+        if(!st.allow_all.empty())
+            st.allow_all += ", ";
+        st.allow_all += bhttp::to_string(m);
+    }
+
+    im.strand.emplace(asio::make_strand(*im.ioc));
+    im.acceptor.emplace(*im.strand);
+    im.retry_timer.emplace(*im.strand);
+    tcp::endpoint const ep(address, st.opts.port);
+    auto fail = [&] {
+        boost::system::error_code ignored;
+        im.acceptor->close(ignored);
+    };
+    im.acceptor->open(ep.protocol(), ec);
+    if(ec)
+        return fail();
+    im.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if(ec)
+        return fail();
+    im.acceptor->bind(ep, ec);
+    if(ec)
+        return fail();
+    im.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if(ec)
+        return fail();
+    auto const local = im.acceptor->local_endpoint(ec);
+    if(ec)
+        return fail();
+    {
+        std::lock_guard lk2(im.endpoint_m);
+        im.endpoint = local;
+    }
+    im.port.store(local.port());
+    im.started = true;
+
+    asio::dispatch(*im.strand, [self = impl_] { self->do_accept(); });
+    if(st.own_ioc)
+    {
+        im.work.emplace(im.ioc->get_executor());
+        for(unsigned i = 0; i < st.opts.threads; ++i)
+        {
+            im.threads.emplace_back([ioc = im.ioc] {
+                for(;;)
+                {
+                    try
+                    {
+                        ioc->run();
+                        return;
+                    }
+                    catch(std::exception const& e)
+                    {
+                        SPINDLE_LOG(error, "http") << "exception out of an I/O handler: " << e.what();
+                    }
+                    catch(...)
+                    {
+                        SPINDLE_LOG(error, "http") << "exception out of an I/O handler";
+                    }
+                }
+            });
+        }
+    }
+    SPINDLE_LOG(info, "http") << "listening on " << local;
+}
+
+void server::start()
+{
+    boost::system::error_code ec;
+    start(ec);
+    if(ec)
+    {
+        std::string what = "spindle::http::server::start: " + impl_->st->opts.address + ":" +
+                           std::to_string(impl_->st->opts.port);
+        spindle::detail::throw_error(ec, what.c_str());
+    }
+}
+
+void server::stop() noexcept
+{
+    auto& im = *impl_;
+    std::lock_guard lk(im.lifecycle);
+    if(im.stopped)
+        return;
+    im.stopped = true;
+    if(!im.started)
+        return;
+    auto& st = *im.st;
+    st.stopping.store(true);
+    asio::dispatch(*im.strand, [self = impl_] {
+        boost::system::error_code ignored;
+        self->acceptor->close(ignored);
+        self->retry_timer->cancel();
+    });
+    for(auto& c : im.live_connections())
+        c->server_stopping(false);
+
+    if(!st.own_ioc)
+    {
+        // The application runs the context: finish what is left on it.
+        auto timer = std::make_shared<asio::steady_timer>(*im.ioc, st.opts.shutdown_deadline);
+        timer->async_wait([timer, self = impl_](boost::system::error_code) {
+            for(auto& c : self->live_connections())
+                c->server_stopping(true);
+        });
+        return;
+    }
+
+    auto const self_thread = std::find_if(im.threads.begin(), im.threads.end(),
+        [](std::thread const& t) { return t.get_id() == std::this_thread::get_id(); });
+    if(self_thread != im.threads.end())
+    {
+        // Called from a handler, against the rules: do not deadlock.
+        SPINDLE_LOG(error, "http") << "server::stop called from one of its handlers; threads detached";
+        im.work.reset();
+        for(auto& t : im.threads)
+            t.detach();
+        im.threads.clear();
+        return;
+    }
+    {
+        std::unique_lock lk2(st.m);
+        if(!st.cv.wait_for(lk2, st.opts.shutdown_deadline, [&] { return st.live.empty(); }))
+        {
+            lk2.unlock();
+            for(auto& c : im.live_connections())
+                c->server_stopping(true);
+            lk2.lock();
+            st.cv.wait_for(lk2, std::chrono::seconds(1), [&] { return st.live.empty(); });
+        }
+    }
+    im.work.reset();
+    // Connections held by an unsent responder have no pending operation:
+    // run() returns once the rest is done.
+    for(auto& t : im.threads)
+        t.join();
+    im.threads.clear();
+}
+
+std::uint16_t server::port() const noexcept
+{
+    return impl_->port.load();
+}
+
+boost::asio::ip::tcp::endpoint server::local_endpoint() const noexcept
+{
+    std::lock_guard lk(impl_->endpoint_m);
+    return impl_->endpoint;
+}
+
+server_stats server::stats() const noexcept
+{
+    auto const& st = *impl_->st;
+    server_stats s;
+    s.accepted = st.accepted.load(std::memory_order_relaxed);
+    s.refused = st.refused.load(std::memory_order_relaxed);
+    s.requests = st.requests.load(std::memory_order_relaxed);
+    s.rejected = st.rejected.load(std::memory_order_relaxed);
+    s.timeouts = st.timeouts.load(std::memory_order_relaxed);
+    s.open = st.open.load(std::memory_order_relaxed);
+    return s;
+}
+
+server_options const& server::options() const noexcept
+{
+    return impl_->st->opts;
+}
+
+} // namespace spindle::http

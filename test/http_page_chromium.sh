@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+#
+# Copyright (c) 2026 The Spindle authors
+# Distributed under the Boost Software License, Version 1.0.
+#
+# http_page_chromium.sh DEMO_SERVICE REPO_ROOT
+#
+# The live page in a real browser: the demo service runs (its parsers fail
+# now and then, so supervision shows), headless Chromium loads its page and
+# lets the script poll /api/system for a few seconds of virtual time, and
+# the DOM it ends with must show the supervision tree of the demo, states,
+# mailboxes and restarts, and must have been refreshed with new snapshots.
+# Exits 77 (skipped) only if Chromium is missing and tools/bootstrap --test
+# cannot install it.
+set -u
+demo=$1
+root=$2
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [[ -z $browser ]]; then
+    "$root/tools/bootstrap" --test >/dev/null 2>&1 || true
+    browser=$(command -v chromium || command -v chromium-browser || true)
+fi
+if [[ -z $browser ]]; then
+    echo "http_page_chromium: skipped: chromium is not installed and tools/bootstrap --test could not install it"
+    exit 77
+fi
+
+work=$(mktemp -d)
+pid=
+cleanup() {
+    [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "http_page_chromium: $*"; echo "--- demo output:"; cat "$work/demo.out"; exit 1; }
+
+"$demo" --workers 2 --port 0 --fail-every 50 --duration 120 >"$work/demo.out" 2>&1 &
+pid=$!
+port=
+for _ in $(seq 300); do
+    port=$(grep -o 'serving http://127.0.0.1:[0-9]*' "$work/demo.out" | grep -o '[0-9]*$' || true)
+    [[ -n $port ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "the demo exited before serving"
+    sleep 0.1
+done
+[[ -n $port ]] || fail "the demo did not print its port"
+
+# The precondition of the restart check below: a parser has been restarted.
+api() { curl -sf "http://127.0.0.1:$port/api/system"; }
+for _ in $(seq 600); do
+    api | grep -q '"restarts":[1-9]' && break
+    sleep 0.1
+done
+api | grep -q '"restarts":[1-9]' || fail "no parser was restarted (the precondition)"
+
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --user-data-dir="$work/profile" --virtual-time-budget=4000 \
+    --dump-dom "http://127.0.0.1:$port/?interval=250" >"$work/dom.html" 2>"$work/browser.err" ||
+    { cat "$work/browser.err"; fail "chromium failed"; }
+
+dom=$work/dom.html
+body=$(grep -o '<body[^>]*>' "$dom" | head -1)
+attr() { sed -n "s/.*$1=\"\([^\"]*\)\".*/\1/p" <<<"$body"; }
+polls=$(attr data-polls)
+first=$(attr data-first-snapshot)
+last=$(attr data-last-snapshot)
+first_msgs=$(attr data-first-messages)
+last_msgs=$(attr data-last-messages)
+echo "page: polls=$polls snapshots $first..$last messages $first_msgs..$last_msgs"
+
+[[ -n $polls && $polls -ge 3 ]] || fail "the page polled ${polls:-0} times (want 3 or more): $body"
+[[ -n $first && -n $last && $last -gt $first ]] || fail "the page did not update: snapshots $first..$last"
+[[ -n $first_msgs && -n $last_msgs && $last_msgs -gt $first_msgs ]] ||
+    fail "the message count did not move between updates: $first_msgs..$last_msgs"
+
+# the demo's tree: the root, the parsers' supervisor with its four children,
+# the source and the aggregator, each with a state, mailbox and restarts
+grep -q 'class="node type-root state-running" data-name="root"' "$dom" || fail "no root node in the tree"
+grep -q 'class="node type-supervisor state-[a-z]*" data-name="parsers"' "$dom" || fail "no parsers supervisor"
+for n in parser-0 parser-1 parser-2 parser-3 source aggregator; do
+    grep -q "data-name=\"$n\" data-state=\"[a-z]*\" data-depth=\"[0-9]*\" data-restarts=\"[0-9]*\"" "$dom" ||
+        fail "no node $n with state, mailbox depth and restarts"
+done
+grep -q 'data-restarts="[1-9]' "$dom" || fail "no restart shown, though the API had one before the page loaded"
+grep -q '<span class="strategy">one_for_one</span>' "$dom" || fail "the supervisor's strategy is not shown"
+grep -q 'id="conn" class="conn">live<' "$dom" || fail "the page is not live"
+grep -Eq 'id="health" class="badge (pass|warn|fail)">health: (pass|warn|fail)<' "$dom" || fail "no health status"
+grep -q '<td>0</td>' "$dom" || fail "no worker rows"
+echo "http_page_chromium: ok"
