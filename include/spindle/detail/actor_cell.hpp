@@ -242,6 +242,7 @@ public:
 
 private:
     directive root_decide(std::string const& what) noexcept;
+    void end_incarnation(directive reported) noexcept;
     void exit_to_parent(exit_reason why, std::string what) noexcept;
     void do_suspend() noexcept;
     void do_resume() noexcept;

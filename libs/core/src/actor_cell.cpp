@@ -655,7 +655,7 @@ directive actor_cell::root_decide(std::string const& what) noexcept
     return action;
 }
 
-void actor_cell::exit_to_parent(exit_reason why, std::string what) noexcept
+void actor_cell::end_incarnation(directive reported) noexcept
 {
     if(behavior_)
     {
@@ -667,7 +667,7 @@ void actor_cell::exit_to_parent(exit_reason why, std::string what) noexcept
         {
             try
             {
-                sys_->report_failure(*this, describe(std::current_exception()), directive::resume);
+                sys_->report_failure(*this, describe(std::current_exception()), reported);
             }
             catch(...)
             {
@@ -680,6 +680,11 @@ void actor_cell::exit_to_parent(exit_reason why, std::string what) noexcept
     suspended_ = true;
     state_.store(cell_state::suspended, std::memory_order_release);
     lock_.unlock();
+}
+
+void actor_cell::exit_to_parent(exit_reason why, std::string what) noexcept
+{
+    end_incarnation(directive::resume);
     try
     {
         parent_->post_system(new child_exit_envelope(this, why, std::move(what), restarts_.load(std::memory_order_acquire)));
@@ -695,29 +700,7 @@ void actor_cell::do_suspend() noexcept
 {
     if(state() == cell_state::suspended || state() == cell_state::stopped)
         return;
-    if(behavior_)
-    {
-        try
-        {
-            behavior_->post_stop();
-        }
-        catch(...)
-        {
-            try
-            {
-                sys_->report_failure(*this, describe(std::current_exception()), directive::restart);
-            }
-            catch(...)
-            {
-            }
-        }
-        delete behavior_;
-        behavior_ = nullptr;
-    }
-    lock_.lock();
-    suspended_ = true;
-    state_.store(cell_state::suspended, std::memory_order_release);
-    lock_.unlock();
+    end_incarnation(directive::restart);
 }
 
 void actor_cell::do_resume() noexcept
