@@ -243,6 +243,8 @@ public:
 private:
     directive root_decide(std::string const& what) noexcept;
     void end_incarnation(directive reported) noexcept;
+    /// A fresh behaviour from the factory; false (and `what`) if it threw.
+    bool recreate(std::string& what) noexcept;
     void exit_to_parent(exit_reason why, std::string what) noexcept;
     void do_suspend() noexcept;
     void do_resume() noexcept;

@@ -703,17 +703,15 @@ void actor_cell::do_suspend() noexcept
     end_incarnation(directive::restart);
 }
 
-void actor_cell::do_resume() noexcept
+bool actor_cell::recreate(std::string& what) noexcept
 {
-    if(state() != cell_state::suspended)
-        return;
     try
     {
         set_behavior(factory_->create());
+        return true;
     }
     catch(...)
     {
-        std::string what;
         try
         {
             what = describe(std::current_exception());
@@ -722,7 +720,18 @@ void actor_cell::do_resume() noexcept
         {
         }
         sys_->publish(event_type::actor_failed, *this, what);
-        post_exit_again(what);
+        return false;
+    }
+}
+
+void actor_cell::do_resume() noexcept
+{
+    if(state() != cell_state::suspended)
+        return;
+    std::string what;
+    if(!recreate(what))
+    {
+        post_exit_again(std::move(what));
         return;
     }
     restarts_.fetch_add(1, std::memory_order_acq_rel);
@@ -912,21 +921,8 @@ void actor_cell::do_restart() noexcept
     behavior_ = nullptr;
     restarts_.fetch_add(1, std::memory_order_acq_rel);
     sys_->restarts_.fetch_add(1, std::memory_order_relaxed);
-    try
+    if(std::string what; !recreate(what))
     {
-        set_behavior(factory_->create());
-    }
-    catch(...)
-    {
-        std::string what;
-        try
-        {
-            what = describe(std::current_exception());
-        }
-        catch(...)
-        {
-        }
-        sys_->publish(event_type::actor_failed, *this, what);
         if(parent_)
         {
             lock_.lock();
