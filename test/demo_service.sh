@@ -14,10 +14,13 @@ fi
 grep -q '^t=1s lines/s=[1-9]' "$out" || { echo "no summary line with work done:"; cat "$out"; exit 1; }
 grep -q 'clean shutdown' "$out" || { echo "shutdown was not clean:"; cat "$out"; exit 1; }
 
-# 2. while it runs: /health, /metrics and / answer; then SIGTERM: exits 0 within 5 s
+# 2. while it runs: /health, /metrics and / answer; then SIGTERM: exits 0 within 5 s.
+# A fresh file: the background shell truncates "$out" only once it has forked, so
+# polling the old one could see run 1's summary line before run 2 has written.
+rm -f "$out"; out=$(mktemp)
 "$demo" --workers 2 --port 0 >"$out" 2>&1 &
 pid=$!
-for _ in $(seq 50); do grep -q '^t=1s' "$out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q '^t=1s' "$out" 2>/dev/null && break; sleep 0.1; done
 port=$(grep -o 'serving http://127.0.0.1:[0-9]*' "$out" | grep -o '[0-9]*$')
 [ -n "$port" ] || { kill -KILL "$pid"; echo "the demo does not say where it serves:"; cat "$out"; exit 1; }
 base=http://127.0.0.1:$port
