@@ -7,8 +7,11 @@
 // work. A source produces batches of log lines, a pool of parser actors
 // (under a supervisor, which restarts one that fails) tokenises and
 // fingerprints them, an aggregator keeps word counts, and a reporter prints
-// one summary line per second. Meanwhile it serves its health, metrics and a
-// live page over HTTP (spindle::http). Ctrl-C or SIGTERM stops it cleanly:
+// one summary line per second. An assistant agent uses a tool bus
+// (spindle::tools) four times a second: the calculator works out the words
+// per line, the echo tool says it. Meanwhile the service serves its health,
+// metrics and a live page over HTTP (spindle::http), the tool bus's tools,
+// calls and grants among them. Ctrl-C or SIGTERM stops it cleanly:
 // the HTTP server first, then every actor (post_stop runs), and the shutdown
 // report is printed.
 //
@@ -23,6 +26,9 @@
 #include <spindle/log.hpp>
 #include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
+#include <spindle/tools.hpp>
+
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -190,6 +196,43 @@ public:
     }
 };
 
+struct assist
+{
+};
+
+// An agent, as a language model's tool calls would drive one: it asks the
+// aggregator for the summary, has the calculator divide, and says the
+// answer with the echo tool. Every tenth time it asks for something the
+// calculator refuses (the square root of a negative number), so the tool
+// panel of the live page has errors to show, as a real agent's would.
+class assistant : public spindle::actor<assistant, assist>
+{
+    spindle::tools::tool_bus* bus_;
+    spindle::actor_ref<aggregator> agg_;
+    unsigned turns_ = 0;
+
+public:
+    assistant(spindle::tools::tool_bus* bus, spindle::actor_ref<aggregator> agg)
+        : bus_(bus), agg_(std::move(agg))
+    {
+    }
+
+    void on(assist)
+    {
+        boost::system::error_code ec;
+        auto const s = agg_.ask(get_summary{}, 1s).get(ec);
+        if(ec || s.lines == 0)
+            return;
+        std::string const expr = ++turns_ % 10 == 0 ? "sqrt(-" + std::to_string(s.words) + ")"
+                                                     : std::to_string(s.words) + " / " + std::to_string(s.lines);
+        // try_call: a refused call is an answer to handle, not a failure of the agent
+        auto r = bus_->try_call(id(), "calculator", {{"expression", expr}});
+        if(!r)
+            return;
+        bus_->try_call(id(), "echo", {{"message", "words per line: " + std::to_string(r.value.at("result").to_number<double>())}});
+    }
+};
+
 spindle::spawn_options named(std::string name)
 {
     spindle::spawn_options o;
@@ -283,6 +326,19 @@ int main(int argc, char** argv)
     auto src = sys.spawn_with<source>(named("source"), parsers, std::size_t{rate});
     auto ticks = sys.send_periodically(src, 10ms, tick{});
 
+    // the tool bus and its agent (destroyed before the system, as it must be)
+    spindle::tools::tool_bus_options bus_opts;
+    bus_opts.name = "assistant";
+    bus_opts.max_concurrent = 1; // one agent making one call at a time: one lane (actor) runs them
+    spindle::tools::tool_bus bus(sys, bus_opts);
+    bus.register_tool(spindle::tools::make_calculator_tool());
+    bus.register_tool(spindle::tools::make_echo_tool());
+    auto helper = sys.spawn_with<assistant>(named("assistant"), &bus, agg);
+    bus.name_agent(helper.id(), "assistant");
+    bus.grant(helper.id(), "calculator");
+    bus.grant(helper.id(), "echo");
+    auto assists = sys.send_periodically(helper, 250ms, assist{});
+
     // health, metrics, /api/system and the live page, on their own thread
     spindle::http::system_server_options web_opts;
     web_opts.server.address = address;
@@ -293,6 +349,7 @@ int main(int argc, char** argv)
     web_opts.health.description = "Spindle demo: a word-count pipeline";
     web_opts.health.release_id = "0.1.0";
     spindle::http::system_server web(sys, web_opts);
+    web.add_section("tools", [&bus] { return spindle::tools::describe(bus); });
     boost::system::error_code web_ec;
     web.start(web_ec);
     if(web_ec)
@@ -300,6 +357,8 @@ int main(int argc, char** argv)
         std::cerr << "demo_service: cannot serve HTTP on " << address << ":" << port << ": " << web_ec.message()
                   << " (choose another with --port)\n";
         sys.timers().cancel(ticks);
+        sys.timers().cancel(assists);
+        bus.shutdown();
         sys.shutdown(5s);
         return 1;
     }
@@ -342,6 +401,8 @@ int main(int argc, char** argv)
 
     web.stop(); // stop serving before the actors go
     sys.timers().cancel(ticks);
+    sys.timers().cancel(assists);
+    bus.shutdown(); // calls in progress finish; later ones fail with bus_stopped
     auto rep = sys.shutdown(5s);
     std::cout << "stopped " << rep.stopped << " actors"
               << (rep.clean() ? ", clean shutdown" : ", some actors missed the deadline") << std::endl;

@@ -32,10 +32,13 @@ body=$(curl -s -o - -w '\n%{http_code} %{content_type}' "$base/health")
 check "/health: 200 application/health+json" grep -q '^200 application/health+json$' <<<"$body"
 check "/health: an IETF health document" grep -q '"status":"\(pass\|warn\)".*"checks":{"actor_system:responsiveness"' <<<"$body"
 metrics=$(curl -sf "$base/metrics")
-check "/metrics: the runtime's series" grep -q '^spindle_actors 8$' <<<"$metrics"
+# 10 actors: source, aggregator, 4 parsers and their supervisor, the assistant
+# agent and the lane of its tool bus's executor, the health monitor's probe
+check "/metrics: the runtime's series" grep -q '^spindle_actors 10$' <<<"$metrics"
 if command -v promtool >/dev/null; then
     check "/metrics: promtool check metrics" promtool check metrics <<<"$metrics"
 fi
+check "/api/system: the tool bus's section" grep -q '"sections":{"tools":{"bus":"assistant"' <<<"$(curl -sf "$base/api/system")"
 check "/: the live page" grep -q '<script src="/static/spindle.js"' <<<"$(curl -sf "$base/")"
 check "/livez" grep -q '^ok$' <<<"$(curl -sf "$base/livez")"
 kill -TERM "$pid"

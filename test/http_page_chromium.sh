@@ -9,7 +9,8 @@
 # now and then, so supervision shows), headless Chromium loads its page and
 # lets the script poll /api/system for a few seconds of virtual time, and
 # the DOM it ends with must show the supervision tree of the demo, states,
-# mailboxes and restarts, and must have been refreshed with new snapshots.
+# mailboxes and restarts, and the demo's tool bus section, and must have
+# been refreshed with new snapshots.
 # Exits 77 (skipped) only if Chromium is missing and tools/bootstrap --test
 # cannot install it.
 set -u
@@ -87,4 +88,11 @@ grep -q '<span class="strategy">one_for_one</span>' "$dom" || fail "the supervis
 grep -q 'id="conn" class="conn">live<' "$dom" || fail "the page is not live"
 grep -Eq 'id="health" class="badge (pass|warn|fail)">health: (pass|warn|fail)<' "$dom" || fail "no health status"
 grep -q '<td>0</td>' "$dom" || fail "no worker rows"
+# the demo's section of its own: the tool bus's panel, its tools called, its agent
+grep -q '<section class="panel app-section" data-section="tools"><h2>tools</h2>' "$dom" || fail "no tools section panel"
+grep -Eq '<td title="calculator">calculator</td><td class="text" title="tool"><span class="badge tool">tool</span></td><td class="num">[1-9]' "$dom" ||
+    fail "no calculator row with calls in the tools panel"
+grep -q '<td title="echo">echo</td>' "$dom" || fail "no echo row in the tools panel"
+grep -q '<td title="assistant">assistant</td><td class="text"><span><span class="badge">calculator</span>' "$dom" ||
+    fail "no assistant agent with its grants in the tools panel"
 echo "http_page_chromium: ok"

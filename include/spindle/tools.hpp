@@ -11,6 +11,7 @@
 
 #include <spindle/tools/agent_tool.hpp>
 #include <spindle/tools/builtin_tools.hpp>
+#include <spindle/tools/describe.hpp>
 #include <spindle/tools/error.hpp>
 #include <spindle/tools/json_schema.hpp>
 #include <spindle/tools/tool.hpp>

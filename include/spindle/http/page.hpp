@@ -17,7 +17,10 @@
     `/api/system` (every second; `?interval=MS` changes it) and renders the
     supervision tree with each actor's state, mailbox depth and restarts,
     the message rates (overall and per worker), executors, circuit breakers,
-    health and the recent events.
+    health and the recent events, then a panel for each of the
+    application's sections (see `<spindle/http/sections.hpp>`): arrays of
+    objects as tables, other members as key/value pairs, anything nested
+    deeper as compact JSON.
 */
 
 namespace spindle::http {

@@ -26,6 +26,7 @@ class system;
 namespace spindle::http {
 
 class health_monitor;
+class section_registry;
 
 /** Options of @ref system_json. */
 struct system_json_options
@@ -53,7 +54,11 @@ struct system_json_options
     - `events`: the most recent rare events (failures, restarts,
       escalations, breaker changes), newest last;
     - `health`: the overall status and each check's status, if `health`
-      is given.
+      is given;
+    - `sections`: the application's own sections by name (see
+      @ref section_registry::render), if `sections` is given. They are
+      computed here, on the calling thread; a section that throws is
+      `{"error": "..."}` and the rest of the document is built as usual.
 
     Executors and breakers are read from the system's metrics registry, so
     they appear without being registered anywhere else.
@@ -61,13 +66,15 @@ struct system_json_options
     @param sys The system.
     @param opts What to include.
     @param health A health monitor of `sys`, or null.
+    @param sections The application's sections, or null.
     @return The document.
     @throws std::bad_alloc, or what a metrics collector throws.
     @par Thread safety
     Callable from any plain thread (it takes the registry's lock briefly).
 */
-SPINDLE_DECL boost::json::object system_json(
-    spindle::system& sys, system_json_options const& opts = {}, health_monitor const* health = nullptr);
+SPINDLE_DECL boost::json::object system_json(spindle::system& sys, system_json_options const& opts = {},
+                                             health_monitor const* health = nullptr,
+                                             section_registry const* sections = nullptr);
 
 /** One node of an introspection tree as JSON (recursively).
     @param a The node.

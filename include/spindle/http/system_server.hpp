@@ -9,6 +9,7 @@
 #include <spindle/detail/config.hpp>
 #include <spindle/http/health.hpp>
 #include <spindle/http/prometheus.hpp>
+#include <spindle/http/sections.hpp>
 #include <spindle/http/server.hpp>
 #include <spindle/http/system_json.hpp>
 
@@ -17,6 +18,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 /** @file
     A system's operational endpoints, served in one object:
@@ -27,7 +30,7 @@
     | `GET /livez` | 200 `ok` while the workers answer; 503 once they do not or the system stops |
     | `GET /readyz` | 200 `ok` once every check ran and none fails; 503 otherwise |
     | `GET /metrics` | Prometheus text (format 0.0.4) of the system's metrics registry |
-    | `GET /api/system` | the JSON of @ref spindle::http::system_json, plus a `snapshot` counter |
+    | `GET /api/system` | the JSON of @ref spindle::http::system_json with the sections added here, plus a `snapshot` counter |
     | `GET /` | the live page (and its `/static/` files) |
 
     `HEAD` works wherever `GET` does.
@@ -60,6 +63,7 @@ struct system_server_options
     o.server.port = 8080;
     spindle::http::system_server web(sys, o);
     web.health().add_check("db", [&](std::stop_token) { return check_db(); });
+    web.add_section("tools", [&bus] { return spindle::tools::describe(bus); });
     web.http().route("/hello", hello_handler); // own routes, before start
     web.start();
     @endcode
@@ -113,6 +117,36 @@ public:
     /// The Prometheus exporter, for metrics of the application's own
     /// (`metrics().registry()`, prometheus-cpp).
     prometheus_exporter& metrics() noexcept;
+
+    /** Adds a section of the application's own to `/api/system` (under
+        `sections`) and to the live page; see @ref section_registry.
+        May be called before or after @ref start, while serving.
+
+        @param name Its key: see @ref is_valid_section_name.
+        @param fn Computes it on each request, on an I/O thread: quick, no
+        blocking; what it throws becomes `{"error": "..."}` for it alone.
+        @param ec `error::invalid_argument` for an invalid name or an empty
+        `fn`, `error::name_taken` for a name in use; cleared on success.
+    */
+    void add_section(std::string name, section_function fn, boost::system::error_code& ec);
+
+    /** Throwing form of @ref add_section.
+        @param name Its key.
+        @param fn Computes it.
+        @throws spindle::system_error naming the section.
+    */
+    void add_section(std::string name, section_function fn);
+
+    /** Removes a section; once this returns its function is not called
+        again (calls in progress are waited for; see
+        @ref section_registry::remove).
+        @param name The section.
+        @return False if there was no such section.
+    */
+    bool remove_section(std::string_view name);
+
+    /// The sections of `/api/system`.
+    section_registry& sections() noexcept;
 
     /// @cond
     struct impl;

@@ -37,6 +37,7 @@ namespace spindle::tools {
 
 namespace detail {
 class bus_impl;
+struct bus_access;
 } // namespace detail
 
 /** Configuration of a @ref tool_bus. */
@@ -171,6 +172,7 @@ struct tool_stats
 class SPINDLE_DECL tool_bus
 {
     std::shared_ptr<detail::bus_impl> impl_;
+    friend struct detail::bus_access;
 
 public:
     /** Creates a bus on `sys`.

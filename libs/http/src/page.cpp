@@ -39,10 +39,13 @@ constexpr std::string_view html = R"HTML(<!DOCTYPE html>
     <div class="figure"><span class="value" id="fig-dead">&ndash;</span><span class="label">dead letters</span></div>
   </section>
   <div class="columns">
-    <section class="panel tree-panel">
-      <h2>Supervision tree</h2>
-      <div id="tree" class="tree"><p class="empty">waiting for the first snapshot&hellip;</p></div>
-    </section>
+    <div class="primary">
+      <section class="panel tree-panel">
+        <h2>Supervision tree</h2>
+        <div id="tree" class="tree"><p class="empty">waiting for the first snapshot&hellip;</p></div>
+      </section>
+      <div id="sections" class="sections"></div>
+    </div>
     <div class="side">
       <section class="panel">
         <h2>Workers</h2>
@@ -112,11 +115,26 @@ th { color: var(--muted); font-weight: 500; font-size: .8rem; }
 .badge.warn, .badge.starting, .badge.restarting, .badge.half_open { background: #fefcbf; color: #744210; }
 .badge.fail, .badge.stopping, .badge.stopped, .badge.open { background: #fed7d7; color: #822727; }
 .badge.busy { background: #feebc8; color: #7b341e; }
+.badge.agent { background: #e9d8fd; color: #44337a; }
+.badge.all { background: #bee3f8; color: #2a4365; }
 .strategy { color: var(--muted); font-size: .75rem; font-style: italic; }
 .empty { color: var(--muted); }
 .checks, .events { margin: 0; padding-left: 1.1rem; }
 .checks li, .events li { margin: .2rem 0; }
 .events .when { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: .3rem; }
+td.num { font-variant-numeric: tabular-nums; }
+td.text, th.text { text-align: left; }
+td.text { max-width: 9rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.table-wrap { overflow-x: auto; }
+.section-table { font-size: .85rem; }
+.section-table th, .section-table td { padding: .25rem .3rem; }
+td.bad { color: var(--fail); font-weight: 600; }
+.panel h3 { font-size: .85rem; margin: .8rem 0 .3rem; font-weight: 600; }
+.facts { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: 0 0 .4rem; }
+.fact .k { color: var(--muted); margin-right: .3rem; }
+.fact .v { font-weight: 600; font-variant-numeric: tabular-nums; }
+.section-error { color: var(--fail); margin: 0; }
+code.json { font-family: ui-monospace, monospace; font-size: .8rem; color: var(--muted); }
 footer { color: var(--muted); font-size: .8rem; padding: 0 1.2rem 1rem; }
 footer a { color: var(--accent); }
 )CSS";
@@ -268,6 +286,8 @@ constexpr std::string_view js = R"JS('use strict';
     }
     if (!recent.length) events.appendChild(el('li', 'empty', 'none yet'));
 
+    renderSections(doc.sections);
+
     $('snapshot').textContent = doc.snapshot !== undefined ? doc.snapshot : polls;
     $('updated').textContent = doc.system.time.slice(11, 23) + ' UTC';
     const ds = document.body.dataset;
@@ -277,6 +297,130 @@ constexpr std::string_view js = R"JS('use strict';
     if (ds.firstMessages === undefined) ds.firstMessages = doc.stats.messages;
     ds.lastMessages = doc.stats.messages;
     previous = { time: t, messages: doc.stats.messages, workers: doc.workers };
+  }
+
+  // The application's own sections (system_server::add_section): drawn
+  // generically, a panel each. Arrays of objects become tables, objects
+  // key/value pairs, anything nested deeper compact JSON.
+  const isScalar = (v) => v === null || typeof v !== 'object';
+  const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const isRows = (v) => Array.isArray(v) && v.length > 0 && v.every(isRecord);
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const alarming = /error|fail|timeout|timed_out|reject|denied/;
+  const badged = /^(kind|state|status|grants)$/;
+  const title = (k) => k.replace(/_/g, ' ');
+
+  function num(n) {
+    if (Number.isInteger(n)) return Math.abs(n) >= 1e6 ? fmt(n) : String(n);
+    const a = Math.abs(n);
+    return a >= 100 ? n.toFixed(0) : a >= 1 ? n.toFixed(2) : n.toPrecision(2);
+  }
+
+  // One value as a node; `key` names its column or row.
+  function valueNode(v, key) {
+    if (v === null || v === undefined) return el('span', 'empty', '\u2013');
+    if (typeof v === 'number') return document.createTextNode(num(v));
+    if (typeof v === 'string') {
+      if (uuid.test(v)) {
+        const s = el('span', 'atype', v.slice(0, 8) + '\u2026');
+        s.title = v;
+        return s;
+      }
+      if (key && badged.test(key)) return el('span', 'badge ' + v, v);
+      return document.createTextNode(v);
+    }
+    if (typeof v === 'boolean') return document.createTextNode(v ? 'yes' : 'no');
+    if (Array.isArray(v) && v.every(isScalar)) {
+      if (!v.length) return el('span', 'empty', '\u2013');
+      if (key && badged.test(key)) {
+        const s = el('span');
+        for (const x of v) { s.appendChild(el('span', 'badge', x)); s.appendChild(document.createTextNode(' ')); }
+        return s;
+      }
+      return document.createTextNode(v.join(', '));
+    }
+    if (isRecord(v) && Object.values(v).every(isScalar)) {
+      const entries = Object.entries(v);
+      if (!entries.length) return el('span', 'empty', '\u2013');
+      return document.createTextNode(entries.map(([k, x]) => title(k) + ' ' + (typeof x === 'number' ? num(x) : x)).join(', '));
+    }
+    return el('code', 'json', JSON.stringify(v));
+  }
+
+  function rowsTable(rows) {
+    const columns = [];
+    for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+    const numeric = columns.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number'));
+    const wrap = el('div', 'table-wrap');
+    const table = wrap.appendChild(el('table', 'section-table'));
+    const head = el('tr');
+    columns.forEach((c, i) => head.appendChild(el('th', i && !numeric[i] ? 'text' : null, title(c))));
+    table.appendChild(el('thead')).appendChild(head);
+    const body = el('tbody');
+    for (const r of rows) {
+      const tr = el('tr');
+      columns.forEach((c, i) => {
+        const v = r[c];
+        let cls = numeric[i] ? 'num' : i ? 'text' : null;
+        if (numeric[i] && v > 0 && alarming.test(c)) cls += ' bad';
+        const td = el('td', cls);
+        td.appendChild(valueNode(v, c));
+        if (typeof v === 'string' && !uuid.test(v)) td.title = v;
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    return wrap;
+  }
+
+  function sectionBody(v, depth) {
+    const box = el('div');
+    if (isRecord(v) && typeof v.error === 'string' && Object.keys(v).length === 1) {
+      box.appendChild(el('p', 'section-error', 'error: ' + v.error));
+    } else if (isRows(v)) {
+      box.appendChild(rowsTable(v));
+    } else if (isRecord(v) && depth < 2) {
+      // scalars (and short lists) first as key/value pairs, then a heading
+      // and a table for each list of rows (an empty list: "none")
+      const isList = (x) => isRows(x) || (Array.isArray(x) && !x.length);
+      const isNested = (x) => isRecord(x) && !Object.values(x).every(isScalar);
+      const facts = el('div', 'facts');
+      for (const [k, x] of Object.entries(v)) {
+        if (isList(x) || isNested(x)) continue;
+        const f = el('span', 'fact');
+        f.appendChild(el('span', 'k', title(k)));
+        f.appendChild(el('span', 'v')).appendChild(valueNode(x, k));
+        facts.appendChild(f);
+      }
+      if (facts.childNodes.length) box.appendChild(facts);
+      for (const [k, x] of Object.entries(v)) {
+        if (!isList(x) && !isNested(x)) continue;
+        box.appendChild(el('h3', null, title(k)));
+        box.appendChild(isNested(x) ? sectionBody(x, depth + 1) : x.length ? rowsTable(x) : el('p', 'empty', 'none'));
+      }
+    } else {
+      box.appendChild(valueNode(v));
+    }
+    return box;
+  }
+
+  function renderSections(sections) {
+    const host = $('sections');
+    const seen = new Set();
+    for (const [name, v] of Object.entries(sections || {})) {
+      seen.add(name);
+      let panel = host.querySelector('section[data-section="' + CSS.escape(name) + '"]');
+      if (!panel) {
+        panel = el('section', 'panel app-section');
+        panel.dataset.section = name;
+        panel.appendChild(el('h2', null, title(name)));
+        panel.appendChild(el('div'));
+        host.appendChild(panel);
+      }
+      panel.replaceChild(sectionBody(v, 0), panel.lastChild);
+    }
+    for (const p of Array.from(host.children)) if (!seen.has(p.dataset.section)) p.remove();
   }
 
   async function poll() {

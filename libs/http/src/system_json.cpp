@@ -7,6 +7,7 @@
 
 #include <spindle/event_stream.hpp>
 #include <spindle/http/health.hpp>
+#include <spindle/http/sections.hpp>
 #include <spindle/metrics.hpp>
 #include <spindle/system.hpp>
 
@@ -99,7 +100,8 @@ json::object to_json(actor_info const& a)
     return o;
 }
 
-json::object system_json(spindle::system& sys, system_json_options const& opts, health_monitor const* health)
+json::object system_json(spindle::system& sys, system_json_options const& opts, health_monitor const* health,
+                         section_registry const* sections)
 {
     json::object doc;
     {
@@ -244,6 +246,8 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
         h["checks"] = std::move(checks);
         doc["health"] = std::move(h);
     }
+    if(sections)
+        doc["sections"] = sections->render();
     return doc;
 }
 

@@ -28,6 +28,7 @@ struct system_server::impl
     system_server_options opts;
     std::optional<server> srv;
     std::optional<health_monitor> health;
+    section_registry sections;
     prometheus_exporter exporter;
     std::atomic<std::uint64_t> snapshots{0};
     std::vector<metrics::collector_id> collectors;
@@ -82,7 +83,7 @@ struct system_server::impl
             return no_store(make_response(req, status::ok, std::move(text), prometheus_content_type));
         });
         s.route("/api/system", [this](request const& req) {
-            auto doc = system_json(sys, opts.api, &*health);
+            auto doc = system_json(sys, opts.api, &*health, &sections);
             doc["snapshot"] = snapshots.fetch_add(1, std::memory_order_relaxed) + 1;
             return no_store(make_response(req, status::ok, boost::json::serialize(doc), "application/json"));
         });
@@ -222,6 +223,26 @@ health_monitor& system_server::health() noexcept
 prometheus_exporter& system_server::metrics() noexcept
 {
     return impl_->exporter;
+}
+
+void system_server::add_section(std::string name, section_function fn, boost::system::error_code& ec)
+{
+    impl_->sections.add(std::move(name), std::move(fn), ec);
+}
+
+void system_server::add_section(std::string name, section_function fn)
+{
+    impl_->sections.add(std::move(name), std::move(fn));
+}
+
+bool system_server::remove_section(std::string_view name)
+{
+    return impl_->sections.remove(name);
+}
+
+section_registry& system_server::sections() noexcept
+{
+    return impl_->sections;
 }
 
 } // namespace spindle::http

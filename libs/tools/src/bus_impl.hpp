@@ -216,6 +216,12 @@ public:
     void shutdown(std::chrono::nanoseconds deadline);
 };
 
+/// The bus's internals, for the component's functions outside the class (describe).
+struct bus_access
+{
+    static bus_impl const& of(tool_bus const& b) noexcept { return *b.impl_; }
+};
+
 /// Builds the message of a failed call: `tool "x" called by agent ...: <detail>`.
 std::string describe_call(std::string_view tool, std::string_view agents, std::string_view detail,
                           std::size_t* who = nullptr);
