@@ -16,8 +16,12 @@
 
 #include <prometheus/counter.h>
 
+#include <boost/core/demangle.hpp>
+
 #include <sstream>
 #include <string>
+#include <typeinfo>
+#include <utility>
 
 namespace {
 
@@ -37,6 +41,19 @@ struct ping
 struct echo : spindle::actor<echo, ping>
 {
     void on(ping) {}
+};
+
+// Demangled, these have `::`, `<>`, commas, spaces and parentheses: label
+// values carry them as they are.
+template<class T>
+struct box
+{
+};
+
+template<class T>
+struct keeper : spindle::actor<keeper<T>, box<T>>
+{
+    void on(box<T>) {}
 };
 
 // promtool's verdict on `text`: empty if it accepts it, else what it said.
@@ -131,12 +148,27 @@ BOOST_AUTO_TEST_CASE(a_running_systems_metrics_pass_promtool)
     spindle::circuit_breaker_options bo;
     bo.name = "db";
     spindle::circuit_breaker breaker(sys, bo);
-    BOOST_TEST(spindle_test::eventually([&] { return sys.stats().messages >= 100u; }));
+    using odd = std::pair<int, char>;
+    auto k = sys.spawn<keeper<odd>>();
+    for(int i = 0; i < 3; ++i)
+        k.tell(box<odd>{});
+    BOOST_TEST(spindle_test::eventually([&] { return sys.stats().messages >= 103u; }));
 
     spindle::http::prometheus_exporter exp(sys.metrics());
     auto const text = exp.scrape();
+    BOOST_TEST_MESSAGE(text);
+    auto const keeper_name = boost::core::demangle(typeid(keeper<odd>).name());
+    auto const box_name = boost::core::demangle(typeid(box<odd>).name());
+    BOOST_TEST(keeper_name.find("::keeper<std::pair<int, char>") != std::string::npos);
+    BOOST_TEST(has_line(text, "spindle_actor_messages_total{actor=\"" + keeper_name + "\",message=\"" + box_name +
+                                  "\"} 3"));
+    BOOST_TEST(has_line(text, "spindle_actor_messages_total{actor=\"(anonymous namespace)::echo\",message=\""
+                              "(anonymous namespace)::ping\"} 100"));
+    BOOST_TEST(text.find("# TYPE spindle_worker_messages_total counter") != std::string::npos);
+    BOOST_TEST(has_line(text, "spindle_executor_task_duration_seconds_count{executor=\"jobs\",priority=\"normal\"} 1"));
+    BOOST_TEST(has_line(text, "spindle_executor_task_duration_seconds_count{executor=\"jobs\",priority=\"low\"} 0"));
     BOOST_TEST(text.find("# TYPE spindle_actors gauge") != std::string::npos);
-    BOOST_TEST(text.find("spindle_executor_tasks_completed_total{executor=\"jobs\"} 1") != std::string::npos);
+    BOOST_TEST(text.find("spindle_executor_tasks_completed_total{executor=\"jobs\",priority=\"normal\"} 1") != std::string::npos);
     BOOST_TEST(text.find("spindle_circuit_breaker_state{breaker=\"db\"} 0") != std::string::npos);
     BOOST_TEST(text.find("spindle_dead_letters_total") != std::string::npos);
     if(spindle_test::have_tool("promtool"))

@@ -180,7 +180,7 @@ BOOST_FIXTURE_TEST_CASE(metrics_endpoint, fixture)
     BOOST_TEST((*res)[bhttp::field::content_type] == "text/plain; version=0.0.4; charset=utf-8");
     auto const& text = res->body();
     BOOST_TEST(text.find("# TYPE spindle_actors gauge") != std::string::npos);
-    BOOST_TEST(text.find("spindle_executor_tasks_completed_total{executor=\"jobs\"} 1") != std::string::npos);
+    BOOST_TEST(text.find("spindle_executor_tasks_completed_total{executor=\"jobs\",priority=\"normal\"} 1") != std::string::npos);
     std::string const listener = "listener=\"127.0.0.1:" + std::to_string(web.port()) + "\"";
     BOOST_TEST(text.find("spindle_http_requests_total{" + listener + "} 2") != std::string::npos);
     BOOST_TEST(text.find("spindle_http_connections_open{" + listener + "}") != std::string::npos);

@@ -722,3 +722,126 @@ BOOST_AUTO_TEST_CASE(deterministic_snapshot_order)
             BOOST_TEST((a[i].samples[j].labels == b[i].samples[j].labels));
     }
 }
+
+//----------------------------------------------------------------------------
+// sharded metrics: one writer thread per shard
+
+BOOST_AUTO_TEST_CASE(sharded_counter_exact_with_one_thread_per_shard)
+{
+    constexpr unsigned threads = 4;
+    constexpr std::uint64_t per_thread = 200000;
+    m::sharded_counter c(threads);
+    BOOST_TEST(c.shards() == threads);
+    std::vector<std::thread> ts;
+    for(unsigned t = 0; t < threads; ++t)
+        ts.emplace_back([&c, t] {
+            for(std::uint64_t i = 0; i < per_thread; ++i)
+                c.inc(t);
+        });
+    std::uint64_t last = 0;
+    bool decreased = false;
+    for(int i = 0; i < 1000; ++i)
+    {
+        auto const v = c.value();
+        decreased = decreased || v < last;
+        last = v;
+    }
+    for(auto& t : ts)
+        t.join();
+    BOOST_TEST(!decreased);
+    BOOST_TEST(c.value() == threads * per_thread);
+    c.inc(1, 5);
+    BOOST_TEST(c.value() == threads * per_thread + 5);
+    check_invalid([] { m::sharded_counter bad(0); }, "at least one shard");
+}
+
+BOOST_AUTO_TEST_CASE(sharded_histogram_sums_its_shards)
+{
+    double const bounds[] = {1, 2, 5};
+    constexpr unsigned threads = 3;
+    constexpr int per_thread = 100000;
+    m::sharded_histogram h(bounds, threads);
+    BOOST_TEST(h.shards() == threads);
+    BOOST_TEST(h.bounds().size() == 3u);
+    std::vector<std::thread> ts;
+    for(unsigned t = 0; t < threads; ++t)
+        ts.emplace_back([&h, t] {
+            // shard t observes t + 0.5 (thread 0 in le=1, 1 in le=2, 2 in le=5)
+            for(int i = 0; i < per_thread; ++i)
+                h.observe(t, t + 0.5);
+        });
+    for(auto& t : ts)
+        t.join();
+    h.observe(0, std::numeric_limits<double>::quiet_NaN()); // ignored
+    h.observe(1, 2.0);                                       // on a bound: that bucket
+    h.observe(2, 7.0);                                       // +Inf
+    auto const b = h.buckets();
+    BOOST_TEST_REQUIRE(b.size() == 4u);
+    BOOST_TEST(b[0].upper_bound == 1.0);
+    BOOST_TEST(b[0].cumulative_count == std::uint64_t(per_thread));
+    BOOST_TEST(b[1].cumulative_count == 2u * per_thread + 1u);
+    BOOST_TEST(b[2].cumulative_count == 3u * per_thread + 1u);
+    BOOST_TEST(b[3].upper_bound == inf);
+    BOOST_TEST(b[3].cumulative_count == 3u * per_thread + 2u);
+    BOOST_TEST(h.count() == 3u * per_thread + 2u);
+    BOOST_TEST(h.sum() == per_thread * (0.5 + 1.5 + 2.5) + 9.0);
+    check_invalid([&] { m::sharded_histogram bad(bounds, 0); }, "at least one shard");
+    double const unsorted[] = {2, 1};
+    check_invalid([&] { m::sharded_histogram bad(unsorted, 2); }, "strictly increasing");
+}
+
+BOOST_AUTO_TEST_CASE(sharded_series_in_the_registry)
+{
+    m::registry reg;
+    double const bounds[] = {0.1, 1};
+    auto& c = reg.sharded_counter("jobs_total", "Jobs", 2, {{"kind", "a"}});
+    BOOST_TEST(&reg.sharded_counter("jobs_total", "Jobs", 2, {{"kind", "a"}}) == &c);
+    // a plain counter may share the family
+    reg.counter("jobs_total", "Jobs", {{"kind", "b"}}).inc(4);
+    c.inc(0, 2);
+    c.inc(1, 3);
+    auto& h = reg.sharded_histogram("job_seconds", "Job time", bounds, 2, {{"kind", "a"}});
+    reg.histogram("job_seconds", "Job time", bounds, {{"kind", "b"}}).observe(0.5);
+    h.observe(0, 0.05);
+    h.observe(1, 3.0);
+
+    auto const snap = reg.snapshot();
+    auto const* jobs = find_family(snap, "jobs_total");
+    BOOST_TEST_REQUIRE(jobs);
+    BOOST_TEST((jobs->type == m::metric_type::counter));
+    BOOST_TEST_REQUIRE(jobs->samples.size() == 2u);
+    BOOST_TEST(jobs->samples[0].value == 5.0);
+    BOOST_TEST(jobs->samples[1].value == 4.0);
+    auto const* secs = find_family(snap, "job_seconds");
+    BOOST_TEST_REQUIRE(secs);
+    BOOST_TEST((secs->type == m::metric_type::histogram));
+    BOOST_TEST_REQUIRE(secs->samples.size() == 2u);
+    auto const& a = secs->samples[0];
+    BOOST_TEST(a.count == 2u);
+    BOOST_TEST(a.sum == 3.05);
+    BOOST_TEST_REQUIRE(a.buckets.size() == 3u);
+    BOOST_TEST(a.buckets[0].cumulative_count == 1u);
+    BOOST_TEST(a.buckets[1].cumulative_count == 1u);
+    BOOST_TEST(a.buckets[2].cumulative_count == 2u);
+    BOOST_TEST(secs->samples[1].count == 1u);
+
+    // conflicts: the shard count, the kind of series, the bounds, 'le'
+    check_invalid([&] { reg.sharded_counter("jobs_total", "Jobs", 3, {{"kind", "a"}}); }, "with 2 shards");
+    check_invalid([&] { reg.sharded_counter("jobs_total", "Jobs", 2, {{"kind", "b"}}); }, "as a counter");
+    check_invalid([&] { reg.counter("jobs_total", "Jobs", {{"kind", "a"}}); }, "as a sharded counter");
+    check_invalid([&] { reg.sharded_counter("jobs_total", "Jobs", 0); }, "at least one shard");
+    check_invalid([&] { reg.sharded_histogram("job_seconds", "Job time", bounds, 2, {{"kind", "b"}}); },
+                  "as a histogram");
+    check_invalid([&] { reg.histogram("job_seconds", "Job time", bounds, {{"kind", "a"}}); },
+                  "as a sharded histogram");
+    double const other[] = {0.5};
+    check_invalid([&] { reg.sharded_histogram("job_seconds", "Job time", other, 2, {{"kind", "c"}}); },
+                  "other bucket bounds");
+    check_invalid([&] { reg.sharded_histogram("x_seconds", "x", bounds, 2, {{"le", "1"}}); }, "reserved");
+    boost::system::error_code ec;
+    BOOST_TEST(reg.sharded_counter("jobs_total", "Jobs", 3, {{"kind", "a"}}, ec) == nullptr);
+    BOOST_TEST((ec == spindle::error::invalid_argument));
+    BOOST_TEST(reg.sharded_histogram("job_seconds", "Job time", bounds, 2, {{"kind", "a"}}, ec) == &h);
+    BOOST_TEST(!ec);
+    BOOST_TEST(reg.remove("job_seconds", {{"kind", "a"}}));
+}

@@ -68,7 +68,9 @@ BOOST_AUTO_TEST_CASE(runtime_series_count_what_happened)
     auto& r = sys.metrics();
     // 2000 notes + 2 asks; a worker adds its count when the activation ends,
     // just after the reply went out, so wait for it to settle
-    eventually([&] { return total(r, "spindle_actor_messages_total") == 2002; });
+    eventually([&] { return total(r, "spindle_worker_messages_total") == 2002; });
+    BOOST_TEST(total(r, "spindle_worker_messages_total") == 2002);
+    // the same messages by actor and message type
     BOOST_TEST(total(r, "spindle_actor_messages_total") == 2002);
     BOOST_TEST(total(r, "spindle_actors") == 2);
     BOOST_TEST(total(r, "spindle_actors_spawned_total") == 2);
@@ -84,7 +86,7 @@ BOOST_AUTO_TEST_CASE(runtime_series_count_what_happened)
 
     // one sample per worker, labelled
     for(auto const& f : r.snapshot())
-        if(f.name == "spindle_actor_messages_total")
+        if(f.name == "spindle_worker_messages_total")
         {
             BOOST_TEST((f.type == spindle::metrics::metric_type::counter));
             BOOST_TEST(f.samples.size() == 2u);

@@ -144,12 +144,22 @@ struct executor_shutdown_report
     @par Metrics
     In `sys.metrics()`, labelled `executor=<name>`:
     `spindle_executor_tasks_submitted_total`, `..._rejected_total`,
-    `..._completed_total`, `..._failed_total`, `..._timed_out_total`,
-    `..._cancelled_total`, `spindle_executor_retries_total`,
-    `spindle_executor_exceptions_total` (panics recovered),
-    `spindle_executor_unresponsive_total`, and the gauges
-    `spindle_executor_tasks_running` and `spindle_executor_tasks_queued`.
-    Circuit breakers export their own (`spindle_circuit_breaker_*`).
+    `..._completed_total`, `..._failed_total`, `..._timed_out_total` and
+    `..._cancelled_total`, each also labelled `priority` (`low`, `normal`,
+    `high`, `critical`; all four series exist from the start, and a
+    submission refused for an invalid priority counts as `normal`); the
+    histogram `spindle_executor_task_duration_seconds{executor,priority}`
+    of each attempt's run time on a lane, on the system clock (1 µs to
+    10 min; a retried task is observed once per attempt; on the real clock,
+    tasks in a row on one lane share a clock read, one attempt's end being
+    the next one's start, so a start may be early by the lane's bookkeeping
+    between the two, usually well under a microsecond);
+    `spindle_executor_retries_total`, `spindle_executor_exceptions_total`
+    (panics recovered), `spindle_executor_unresponsive_total`, and the
+    gauges `spindle_executor_tasks_running` and
+    `spindle_executor_tasks_queued`. `stats()` gives the totals over the
+    priorities. Circuit breakers export their own
+    (`spindle_circuit_breaker_*`).
 
     @par Thread safety
     All members may be called concurrently from any thread or fiber, except

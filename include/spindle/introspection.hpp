@@ -55,6 +55,44 @@ struct inspect_options
 */
 SPINDLE_DECL actor_info inspect(system const& sys, inspect_options const& opts = {});
 
+/** How many user messages of one type the actors of one type have handled. */
+struct message_count
+{
+    std::string actor_type;   ///< demangled C++ type of the receiving actor
+    std::string message_type; ///< demangled C++ type of the message
+    std::uint64_t count = 0;  ///< messages handled since the system started
+};
+
+/** Messages handled so far, by receiving actor type and message type: the
+    figures of the metric `spindle_actor_messages_total{actor,message}`.
+
+    A message is counted when its handler starts (so also if the handler
+    then fails), whether it came by `tell`, `try_tell`, `ask` or
+    `async_ask`, and by any actor of the type, stopped or restarted ones
+    included. Messages that never reached a handler (dead letters) and the
+    runtime's internal notices (death watch, supervision) are not counted.
+    The sum of all counts is `stats().messages`, give or take the messages
+    being handled at the moment.
+
+    Each worker counts the messages it runs in a table of its own, without
+    locks or atomic read-modify-writes; this call adds the workers' tables
+    up and demangles each type name once per system (then keeps it).
+
+    @param sys The system.
+
+    @return One entry per (actor type, message type) pair that has handled
+    a message, ordered by actor type, then message type. A count is never
+    less than the one an earlier call returned.
+
+    @throws std::bad_alloc If memory runs out.
+
+    @par Thread safety
+    Callable from any thread or fiber, concurrently with message traffic
+    and with other calls; concurrent calls serialise briefly on the cache
+    of type names (no fiber suspends inside).
+*/
+SPINDLE_DECL std::vector<message_count> message_counts(system const& sys);
+
 } // namespace spindle
 
 #endif

@@ -33,6 +33,7 @@ namespace detail {
 
 struct system_state;
 struct mailbox_waiters;
+class message_tally;
 template<class T>
 class completion_state;
 class actor_cell;
@@ -213,8 +214,10 @@ public:
         Called only by a worker's runner.
 
         @param handled Set to the number of user messages handled.
+        @param tally The running worker's count per message type, where
+        each user message is counted.
     */
-    run_result run(std::uint32_t budget, std::uint32_t& handled) noexcept;
+    run_result run(std::uint32_t budget, std::uint32_t& handled, message_tally& tally) noexcept;
 
     /// Installs the behaviour object (the cell owns it from now on).
     void set_behavior(actor_base* b) noexcept;

@@ -9,6 +9,8 @@
 #include <spindle/detail/config.hpp>
 #include <spindle/error.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <typeinfo>
 
 namespace spindle {
@@ -21,6 +23,8 @@ struct envelope;
 
     One static table exists per (actor, message, reply) combination, so an
     envelope carries a single pointer of overhead beside the queue link.
+    Tables are constant-initialised (`constinit`); only `tally_index` is
+    ever written.
 */
 struct envelope_vtable
 {
@@ -34,6 +38,15 @@ struct envelope_vtable
 
     /// The message type, for dead letters and diagnostics.
     std::type_info const* type;
+
+    /// The receiving actor's type for user messages, counted per (actor,
+    /// message) type in `spindle_actor_messages_total`; null for the
+    /// runtime's internal notices (death watch, supervision), not counted.
+    std::type_info const* actor;
+
+    /// The table's number in the workers' message counts, given to it by
+    /// the first worker that counts one of its messages; 0 until then.
+    mutable std::atomic<std::uint32_t> tally_index{0};
 };
 
 /// A queued message: an intrusive link, its table, then the typed payload.

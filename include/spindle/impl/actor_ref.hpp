@@ -69,7 +69,7 @@ struct tell_envelope final : envelope
 
     static void discard(envelope* e, error) noexcept { delete static_cast<tell_envelope*>(e); }
 
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(M)};
+    static constinit inline envelope_vtable table{&invoke, &discard, &typeid(M), &typeid(A)};
 };
 
 template<class A, class M, class R>
@@ -112,7 +112,7 @@ struct ask_envelope final : envelope
         p->reply_->complete(boost::system::result<R>(boost::system::in_place_error, reason));
     }
 
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(M)};
+    static constinit inline envelope_vtable table{&invoke, &discard, &typeid(M), &typeid(A)};
 };
 
 template<class R>

@@ -150,6 +150,10 @@ public:
     /// once, by the party whose claim won, after it stored the result.
     SPINDLE_DECL void publish() noexcept;
 
+    /// True once someone waits for the task or registered a callback
+    /// (`publish` then has work to do).
+    bool has_continuations() const noexcept { return has_continuations_.load(std::memory_order_relaxed); }
+
     timer_service* timers_ = nullptr;
     /// Triggered by timeouts, `cancel`, shutdowns; `nostopstate` for tasks
     /// whose callable takes no token (nobody could observe it).

@@ -5,6 +5,7 @@
 
 #include <spindle/detail/actor_cell.hpp>
 
+#include "message_tally.hpp"
 #include "system_state.hpp"
 
 #include <spindle/detail/completion.hpp>
@@ -51,7 +52,7 @@ struct down_envelope final : envelope
 
     static void discard(envelope* e, error) noexcept { delete static_cast<down_envelope*>(e); }
 
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(down)};
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(down), nullptr};
 };
 
 /// The type reported for supervision notices.
@@ -86,7 +87,7 @@ struct child_exit_envelope final : envelope
         p->child_->request(actor_cell::flag_terminate, p->why_, std::move(p->what_));
     }
 
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(supervision_notice)};
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(supervision_notice), nullptr};
 };
 
 void discard_list(envelope* e) noexcept
@@ -433,7 +434,7 @@ bool actor_cell::suspended() const noexcept
     return state() == cell_state::suspended;
 }
 
-actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& handled) noexcept
+actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& handled, message_tally& tally) noexcept
 {
     handled = 0;
     for(;;)
@@ -546,6 +547,8 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             if(waiters_ && waiters_->count.load(std::memory_order_relaxed) > 0)
                 waiters_->cv.notify_one();
             ++handled;
+            if(e->vtable_->actor)
+                tally.count(e->vtable_);
         }
         std::type_info const* const mtype = e->vtable_->type;
         behavior_->directive_ = directive::resume;

@@ -10,6 +10,8 @@
 
 #include <spindle/executor.hpp>
 
+#include "system_state.hpp"
+
 #include <spindle/event_stream.hpp>
 
 #include <spindle/actor.hpp>
@@ -515,6 +517,12 @@ namespace {
 
 constexpr std::int64_t no_deadline = std::numeric_limits<std::int64_t>::max();
 
+/// No worker's shard: the calling thread is not a worker of the system.
+constexpr std::size_t no_shard = std::numeric_limits<std::size_t>::max();
+
+/// No clock read to reuse (see executor_impl::run).
+constexpr std::int64_t no_clock = std::numeric_limits<std::int64_t>::min();
+
 /// Tasks a lane runs per message before it re-queues itself (fairness
 /// towards the worker's other actors, together with the system's throughput).
 constexpr unsigned drain_batch = 32;
@@ -534,6 +542,22 @@ std::set<std::pair<void const*, std::string>> names_in_use;
 std::atomic<std::uint64_t> next_executor_number{1};
 
 } // namespace
+
+/** Bounds of the task run-time histogram, in seconds: a 1-2.5-5 sequence
+    from 1 microsecond to 100 seconds, then 5 and 10 minutes.
+*/
+constexpr double duration_bounds[] = {
+    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
+    5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 300, 600};
+
+constexpr std::size_t priority_count = 4;
+
+/// The index of a priority; an invalid one (refused by `check`) counts as normal.
+std::size_t priority_index(task_priority p) noexcept
+{
+    auto const i = static_cast<std::size_t>(p);
+    return i < priority_count ? i : static_cast<std::size_t>(task_priority::normal);
+}
 
 /// One lane's shared record: the task it runs now and its watch timer.
 struct alignas(SPINDLE_CACHELINE) lane_slot
@@ -602,17 +626,28 @@ public:
     task_core* backoff_head_ = nullptr;
     std::atomic<std::size_t> backoff_count_{0};
 
-    metrics::striped_counter& submitted_;
-    metrics::striped_counter& completed_;
-    metrics::counter& rejected_;
-    metrics::counter& failed_;
-    metrics::counter& timed_out_;
-    metrics::counter& cancelled_;
+    template<class C>
+    using by_priority = std::array<C*, priority_count>;
+
+    // the outcomes, by task priority
+    by_priority<metrics::striped_counter> submitted_;
+    /// Sharded by worker: counted by the lanes, which run on the workers.
+    by_priority<metrics::sharded_counter> completed_;
+    by_priority<metrics::sharded_histogram> durations_;
+    by_priority<metrics::counter> rejected_;
+    by_priority<metrics::counter> failed_;
+    by_priority<metrics::counter> timed_out_;
+    by_priority<metrics::counter> cancelled_;
     metrics::counter& retries_;
     metrics::counter& exceptions_;
     metrics::counter& unresponsive_;
     metrics::collector_id running_collector_{};
     metrics::collector_id queued_collector_{};
+    detail::system_state const& state_;
+    /// Consecutive tasks on a lane share a clock read (one task's end is the
+    /// next one's start) on the real clock; never on a manual one, which a
+    /// test may move between two tasks.
+    bool chain_clock_reads_;
     bool name_claimed_ = false;
 
     timer_id watchdog_{};
@@ -628,25 +663,64 @@ public:
 
     static metrics::labels_type labels(std::string const& name) { return {{"executor", name}}; }
 
+    static metrics::labels_type labels(std::string const& name, std::size_t priority)
+    {
+        return {{"executor", name}, {"priority", std::string(to_string(static_cast<task_priority>(priority)))}};
+    }
+
+    /// Registers one counter family with a series per priority, all there from the start.
+    template<class C>
+    by_priority<C> per_priority_series(char const* name, char const* help)
+    {
+        by_priority<C> r{};
+        for(std::size_t p = 0; p < priority_count; ++p)
+        {
+            if constexpr(std::is_same_v<C, metrics::striped_counter>)
+                r[p] = &reg_.striped_counter(name, help, labels(opts_.name, p));
+            else if constexpr(std::is_same_v<C, metrics::sharded_counter>)
+                r[p] = &reg_.sharded_counter(name, help, sys_.options().worker_threads, labels(opts_.name, p));
+            else if constexpr(std::is_same_v<C, metrics::sharded_histogram>)
+                r[p] = &reg_.sharded_histogram(name, help, duration_bounds, sys_.options().worker_threads,
+                                               labels(opts_.name, p));
+            else
+                r[p] = &reg_.counter(name, help, labels(opts_.name, p));
+        }
+        return r;
+    }
+
+    template<class C>
+    static std::uint64_t total(by_priority<C> const& c) noexcept
+    {
+        std::uint64_t n = 0;
+        for(auto* x : c)
+            n += x->value();
+        return n;
+    }
+
     executor_impl(spindle::system& sys, executor_options opts)
         : sys_(sys)
         , timers_(sys.timers())
         , opts_(std::move(opts))
         , reg_(sys.metrics())
-        , submitted_(reg_.striped_counter("spindle_executor_tasks_submitted_total",
-                                          "Tasks accepted by an executor", labels(opts_.name)))
-        , completed_(reg_.striped_counter("spindle_executor_tasks_completed_total",
-                                          "Tasks that finished with a value", labels(opts_.name)))
-        , rejected_(reg_.counter("spindle_executor_tasks_rejected_total",
-                                 "Submissions refused (queue full, executor stopped, invalid options)",
-                                 labels(opts_.name)))
-        , failed_(reg_.counter("spindle_executor_tasks_failed_total",
-                               "Tasks that finished with an error (failed, retries exhausted, circuit open)",
-                               labels(opts_.name)))
-        , timed_out_(reg_.counter("spindle_executor_tasks_timed_out_total",
-                                  "Task attempts that ran past their timeout", labels(opts_.name)))
-        , cancelled_(reg_.counter("spindle_executor_tasks_cancelled_total",
-                                  "Tasks cancelled by their handle or by a shutdown", labels(opts_.name)))
+        , submitted_(per_priority_series<metrics::striped_counter>(
+              "spindle_executor_tasks_submitted_total", "Tasks accepted by an executor, by priority"))
+        , completed_(per_priority_series<metrics::sharded_counter>(
+              "spindle_executor_tasks_completed_total", "Tasks that finished with a value, by priority"))
+        , durations_(per_priority_series<metrics::sharded_histogram>(
+              "spindle_executor_task_duration_seconds",
+              "Run time of task attempts on a lane, from start to return, by priority (per attempt: a retried "
+              "task is observed once per attempt)"))
+        , rejected_(per_priority_series<metrics::counter>(
+              "spindle_executor_tasks_rejected_total",
+              "Submissions refused (queue full, executor stopped, invalid options), by priority (an invalid "
+              "priority counts as normal)"))
+        , failed_(per_priority_series<metrics::counter>(
+              "spindle_executor_tasks_failed_total",
+              "Tasks that finished with an error (failed, retries exhausted, circuit open), by priority"))
+        , timed_out_(per_priority_series<metrics::counter>(
+              "spindle_executor_tasks_timed_out_total", "Task attempts that ran past their timeout, by priority"))
+        , cancelled_(per_priority_series<metrics::counter>(
+              "spindle_executor_tasks_cancelled_total", "Tasks cancelled by their handle or by a shutdown, by priority"))
         , retries_(reg_.counter("spindle_executor_retries_total", "Task retries scheduled", labels(opts_.name)))
         , exceptions_(reg_.counter("spindle_executor_exceptions_total",
                                    "Exceptions thrown by tasks and contained (panics recovered)",
@@ -654,6 +728,8 @@ public:
         , unresponsive_(reg_.counter("spindle_executor_unresponsive_total",
                                      "Tasks still running stop_grace after being asked to stop",
                                      labels(opts_.name)))
+        , state_(sys.state())
+        , chain_clock_reads_(!sys.options().clock)
     {
         lanes_ = std::make_unique<lane_slot[]>(opts_.max_concurrent);
         idle_.reserve(opts_.max_concurrent);
@@ -685,12 +761,11 @@ public:
         (so a waiter that sees the result also sees the count).
         @return True if this call ended the task.
     */
-    template<class Counter>
-    bool finish(task_core* t, task_error e, Counter& c) noexcept
+    bool finish(task_core* t, task_error e, by_priority<metrics::counter> const& c) noexcept
     {
         if(!t->claim_error(e))
             return false;
-        c.inc();
+        c[priority_index(t->priority_)]->inc();
         task_event(e == task_error::timed_out ? event_type::task_timed_out : event_type::task_failed, t, e);
         t->publish();
         return true;
@@ -721,7 +796,7 @@ public:
     void count_if_cancelled(task_core* t) noexcept
     {
         if(t->outcome() == task_outcome::cancelled)
-            cancelled_.inc();
+            cancelled_[priority_index(t->priority_)]->inc();
     }
 
     std::size_t queued_count() const noexcept
@@ -850,7 +925,7 @@ public:
         if(ok)
             return true;
         ec = error::invalid_argument;
-        rejected_.inc();
+        rejected_[priority_index(o.priority)]->inc();
         return false;
     }
 
@@ -868,14 +943,14 @@ public:
         if(stopping_.load(std::memory_order_acquire))
         {
             ec = task_error::executor_stopped;
-            rejected_.inc();
+            rejected_[priority_index(t->priority_)]->inc();
             return false;
         }
         if(!has_room() && !(may_wait && wait_for_room(ec)))
         {
             if(!ec)
                 ec = task_error::queue_full;
-            rejected_.inc();
+            rejected_[priority_index(t->priority_)]->inc();
             return false;
         }
         ec = {};
@@ -889,7 +964,7 @@ public:
             intrusive_ptr_release(t);
             throw; // std::bad_alloc from the queue: nothing was queued
         }
-        submitted_.inc();
+        submitted_[priority_index(t->priority_)]->inc();
         return true;
     }
 
@@ -1029,19 +1104,22 @@ public:
     //--------------------------------------------------------------------------
     // lanes
 
-    /// Activates one more lane if tasks wait and every activated lane is busy.
-    void maybe_activate() noexcept
+    /** Activates one more lane if tasks wait and every activated lane is busy.
+        @return True if it did (it took a message, maybe a spawn).
+    */
+    bool maybe_activate() noexcept
     {
         std::size_t a = active_.load(std::memory_order_seq_cst);
         for(;;)
         {
             std::uint64_t const c = counts_.load(std::memory_order_seq_cst);
             if(a >= opts_.max_concurrent || ready_of(c) == 0 || busy_of(c) < a)
-                return; // nothing waits, or an activated lane is free to take it
+                return false; // nothing waits, or an activated lane is free to take it
             if(active_.compare_exchange_weak(a, a + 1, std::memory_order_seq_cst))
                 break;
         }
         activate_one();
+        return true;
     }
 
     /// Gives the activation just counted in `active_` to an idle or new lane.
@@ -1114,9 +1192,13 @@ public:
     {
         lane_slot& s = lanes_[slot];
         bool busy = false; // counted busy from the first claim to the end of this batch
+        // the last clock read (ns), made when the previous task returned;
+        // no_clock when the time since may be more than the lane's bookkeeping
+        std::int64_t clock = no_clock;
         for(unsigned n = 0; n < drain_batch; ++n)
         {
-            task_core* t = pop(busy);
+            bool slow = false;
+            task_core* t = pop(busy, slow);
             if(!t)
             {
                 if(busy)
@@ -1126,8 +1208,9 @@ public:
             }
             // this lane is busy now: if tasks still wait and no other
             // activated lane is free, wake one (this task may block)
-            maybe_activate();
-            run(s, slot, t);
+            if(maybe_activate() || slow || !chain_clock_reads_)
+                clock = no_clock;
+            run(s, slot, t, clock);
         }
         if(busy)
             end_busy();
@@ -1145,15 +1228,19 @@ public:
     }
 
     /// Claims and pops the next task to run; `busy` becomes true with the
-    /// lane's first claim (the lane then owes one `end_busy`).
-    task_core* pop(bool& busy) noexcept
+    /// lane's first claim (the lane then owes one `end_busy`); `slow`
+    /// becomes true if it woke a submitter.
+    task_core* pop(bool& busy, bool& slow) noexcept
     {
         while(claim(!busy))
         {
             busy = true;
             task_core* t = pop_claimed();
             if(room_waiting_.load(std::memory_order_seq_cst) > 0)
+            {
                 wake_room_waiter();
+                slow = true;
+            }
             if(t->claimed())
             {
                 count_if_cancelled(t); // cancelled while queued: never runs
@@ -1272,8 +1359,13 @@ public:
         s.current = nullptr;
     }
 
-    /// Runs one attempt of `t` on the calling lane, then decides its fate.
-    void run(lane_slot& s, std::size_t slot, task_core* t) noexcept
+    /** Runs one attempt of `t` on the calling lane, then decides its fate.
+
+        @param clock A clock read (ns) to take as the attempt's start, or
+        `no_clock` to read the clock; set to the read made when the attempt
+        returned, or `no_clock` if what followed may have taken long.
+    */
+    void run(lane_slot& s, std::size_t slot, task_core* t, std::int64_t& clock) noexcept
     {
         ++t->attempts_;
         circuit_breaker::permit permit;
@@ -1286,15 +1378,34 @@ public:
                 if(!finish(t, task_error::circuit_open, failed_))
                     count_if_cancelled(t);
                 retire(t);
+                clock = no_clock;
                 return;
             }
         }
+        // one clock read per attempt: at its end, which is also the start
+        // of the next attempt on this lane unless something slow came between
+        std::int64_t const start = clock != no_clock ? clock : now_ns();
         std::int64_t deadline = no_deadline;
         if(t->timeout_ != std::chrono::nanoseconds::max())
-            deadline = saturating_add(now_ns(), t->timeout_.count());
+            deadline = saturating_add(start, t->timeout_.count());
         set_current(s, slot, t, deadline);
         invoke_status const r = t->invoke();
+        std::int64_t const end = now_ns();
+        std::size_t const priority = priority_index(t->priority_);
+        // a lane runs on a worker of the system, so the worker's shard is
+        // this thread's own; counted before the task's end is published, so
+        // whoever sees the result sees it counted
+        detail::worker const* const w = detail::current_worker();
+        std::size_t const shard = w && w->sys_ == &state_ ? w->index_ : no_shard;
+        // (a multiplication, not a division, which would cost a trivial task
+        // 4%: it gives every bound exactly, e.g. 100 ms on a manual clock is
+        // 0.1, except 1000 ns, one ulp above 1e-6, so counted in le=2.5e-6)
+        if(shard != no_shard)
+            durations_[priority]->observe(shard, static_cast<double>(std::max<std::int64_t>(end - start, 0)) * 1e-9);
         clear_current(s);
+        // waking a waiter may take a while, and so may a failure's handling
+        // (a retry's timer, a log line)
+        clock = t->has_continuations() || r == invoke_status::failed ? no_clock : end;
 
         if(r != invoke_status::failed)
         {
@@ -1302,7 +1413,8 @@ public:
                 permit.success();
             if(r == invoke_status::succeeded)
             {
-                completed_.inc();
+                if(shard != no_shard)
+                    completed_[priority]->inc(shard);
                 t->publish();
             }
             else
@@ -1681,18 +1793,18 @@ public:
 
     std::uint64_t finished_total() const noexcept
     {
-        return completed_.value() + failed_.value() + timed_out_.value() + cancelled_.value();
+        return total(completed_) + total(failed_) + total(timed_out_) + total(cancelled_);
     }
 
     executor_stats stats() const noexcept
     {
         executor_stats s;
-        s.submitted = submitted_.value();
-        s.rejected = rejected_.value();
-        s.completed = completed_.value();
-        s.failed = failed_.value();
-        s.timed_out = timed_out_.value();
-        s.cancelled = cancelled_.value();
+        s.submitted = total(submitted_);
+        s.rejected = total(rejected_);
+        s.completed = total(completed_);
+        s.failed = total(failed_);
+        s.timed_out = total(timed_out_);
+        s.cancelled = total(cancelled_);
         s.retries = retries_.value();
         s.exceptions = exceptions_.value();
         s.unresponsive = unresponsive_.value();

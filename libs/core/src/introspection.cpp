@@ -7,6 +7,13 @@
 
 #include "system_state.hpp"
 
+#include <boost/core/demangle.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <utility>
+
 namespace spindle {
 namespace detail {
 namespace {
@@ -86,4 +93,49 @@ actor_info inspect(system const& sys, inspect_options const& opts)
     return root;
 }
 
+std::vector<message_count> message_counts(system const& sys)
+{
+    return sys.state().message_counts();
+}
+
+namespace detail {
+
+std::vector<message_count> system_state::message_counts()
+{
+    // per table first: several workers usually hold the same ones
+    std::vector<std::pair<envelope_vtable const*, std::uint64_t>> per_table;
+    for(auto const& w : workers_)
+        w->tally_.for_each([&](envelope_vtable const* vt, std::uint64_t n) { per_table.emplace_back(vt, n); });
+    std::sort(per_table.begin(), per_table.end(), [](auto const& a, auto const& b) {
+        return std::less<envelope_vtable const*>()(a.first, b.first);
+    });
+
+    // then by type names: a tell and an ask of one message type are two
+    // tables, and so are the copies of one table in different libraries
+    std::map<std::pair<std::string, std::string>, std::uint64_t> by_name;
+    {
+        std::lock_guard lk(type_names_mtx_);
+        for(std::size_t i = 0; i < per_table.size();)
+        {
+            envelope_vtable const* const vt = per_table[i].first;
+            std::uint64_t n = 0;
+            for(; i < per_table.size() && per_table[i].first == vt; ++i)
+                n += per_table[i].second;
+            auto it = type_names_.find(vt);
+            if(it == type_names_.end())
+                it = type_names_
+                         .emplace(vt, std::pair(boost::core::demangle(vt->actor->name()),
+                                                boost::core::demangle(vt->type->name())))
+                         .first;
+            by_name[it->second] += n;
+        }
+    }
+    std::vector<message_count> out;
+    out.reserve(by_name.size());
+    for(auto& [names, n] : by_name)
+        out.push_back(message_count{names.first, names.second, n});
+    return out;
+}
+
+} // namespace detail
 } // namespace spindle

@@ -6,6 +6,7 @@
 #include <spindle/metrics.hpp>
 
 #include <bit>
+#include <new>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -199,14 +200,15 @@ std::string_view type_article(metric_type t) noexcept
 // Registry storage
 
 using metric_variant = std::variant<
-    metrics::counter, metrics::striped_counter, metrics::gauge, metrics::histogram>;
+    metrics::counter, metrics::striped_counter, metrics::gauge, metrics::histogram, metrics::sharded_counter,
+    metrics::sharded_histogram>;
 
 template<class T>
 constexpr metric_type type_of() noexcept
 {
     if constexpr(std::is_same_v<T, metrics::gauge>)
         return metric_type::gauge;
-    else if constexpr(std::is_same_v<T, metrics::histogram>)
+    else if constexpr(std::is_same_v<T, metrics::histogram> || std::is_same_v<T, metrics::sharded_histogram>)
         return metric_type::histogram;
     else
         return metric_type::counter;
@@ -219,7 +221,9 @@ std::string_view kind_name(metric_variant const& v) noexcept
     case 0: return "a counter";
     case 1: return "a striped counter";
     case 2: return "a gauge";
-    default: return "a histogram";
+    case 3: return "a histogram";
+    case 4: return "a sharded counter";
+    default: return "a sharded histogram";
     }
 }
 
@@ -438,6 +442,93 @@ std::vector<bucket> histogram::buckets() const
 
 //----------------------------------------------------------------------------
 
+namespace {
+
+std::size_t checked_shards(std::size_t shards)
+{
+    if(shards == 0)
+        spindle::detail::throw_error(make_error_code(error::invalid_argument),
+                                     "spindle::metrics: a sharded metric needs at least one shard");
+    return shards;
+}
+
+} // namespace
+
+sharded_counter::sharded_counter(std::size_t shards)
+    : shards_(new shard[checked_shards(shards)])
+    , size_(shards)
+{
+}
+
+std::uint64_t sharded_counter::value() const noexcept
+{
+    std::uint64_t n = 0;
+    for(std::size_t i = 0; i < size_; ++i)
+        n += shards_[i].value.load(std::memory_order_relaxed);
+    return n;
+}
+
+sharded_histogram::sharded_histogram(std::span<double const> bounds, std::size_t shards)
+{
+    failure f;
+    std::vector<double> b;
+    if(!normalise_bounds(bounds, b, f))
+        f.raise();
+    shards_ = checked_shards(shards);
+    size_ = b.size();
+    bounds_.reset(new double[size_]);
+    std::copy(b.begin(), b.end(), bounds_.get());
+    // each row: the sum's bits and size_ + 1 counts, padded to whole cache
+    // lines and aligned, so that no two shards share a line
+    constexpr std::size_t per_line = SPINDLE_CACHELINE / sizeof(std::atomic<std::uint64_t>);
+    stride_ = (size_ + 2 + per_line - 1) / per_line * per_line;
+    std::size_t const words = stride_ * shards_;
+    rows_ = static_cast<std::atomic<std::uint64_t>*>(::operator new[](
+        words * sizeof(std::atomic<std::uint64_t>), std::align_val_t(SPINDLE_CACHELINE)));
+    for(std::size_t i = 0; i < words; ++i)
+        new(rows_ + i) std::atomic<std::uint64_t>(i % stride_ == 0 ? std::bit_cast<std::uint64_t>(0.0) : 0);
+}
+
+sharded_histogram::~sharded_histogram()
+{
+    ::operator delete[](rows_, std::align_val_t(SPINDLE_CACHELINE));
+}
+
+std::uint64_t sharded_histogram::count() const noexcept
+{
+    std::uint64_t n = 0;
+    for(std::size_t s = 0; s < shards_; ++s)
+        for(std::size_t i = 0; i <= size_; ++i)
+            n += rows_[s * stride_ + 1 + i].load(std::memory_order_relaxed);
+    return n;
+}
+
+double sharded_histogram::sum() const noexcept
+{
+    double r = 0;
+    for(std::size_t s = 0; s < shards_; ++s)
+        r += std::bit_cast<double>(rows_[s * stride_].load(std::memory_order_relaxed));
+    return r;
+}
+
+std::vector<bucket> sharded_histogram::buckets() const
+{
+    std::vector<bucket> r(size_ + 1);
+    for(std::size_t s = 0; s < shards_; ++s)
+        for(std::size_t i = 0; i <= size_; ++i)
+            r[i].cumulative_count += rows_[s * stride_ + 1 + i].load(std::memory_order_relaxed);
+    std::uint64_t n = 0;
+    for(std::size_t i = 0; i <= size_; ++i)
+    {
+        n += r[i].cumulative_count;
+        r[i].cumulative_count = n;
+        r[i].upper_bound = i < size_ ? bounds_[i] : std::numeric_limits<double>::infinity();
+    }
+    return r;
+}
+
+//----------------------------------------------------------------------------
+
 struct registry::impl
 {
     mutable std::mutex mutex;
@@ -477,11 +568,18 @@ struct registry::impl
     template<class T>
     T* get_or_create(
         std::string_view name, std::string_view help, labels_type const& labels,
-        std::span<double const> const* bounds_in, failure& f)
+        std::span<double const> const* bounds_in, failure& f, std::size_t shards = 0)
     {
         constexpr metric_type type = type_of<T>();
+        constexpr bool sharded =
+            std::is_same_v<T, metrics::sharded_counter> || std::is_same_v<T, metrics::sharded_histogram>;
         if(!check_name(name, f))
             return nullptr;
+        if(sharded && shards == 0)
+        {
+            f.set("metric " + quote(name) + ": a sharded metric needs at least one shard");
+            return nullptr;
+        }
         labels_type sorted = labels;
         if(!normalise_labels(sorted, name, type == metric_type::histogram, f))
             return nullptr;
@@ -502,7 +600,18 @@ struct registry::impl
         if(sit != fam.series.end())
         {
             if(T* p = std::get_if<T>(&sit->second))
+            {
+                if constexpr(sharded)
+                {
+                    if(p->shards() != shards)
+                    {
+                        f.set("metric " + quote(name) + format_labels(sorted) + " is already registered with " +
+                              std::to_string(p->shards()) + " shards");
+                        return nullptr;
+                    }
+                }
                 return p;
+            }
             f.set("metric " + quote(name) + format_labels(sorted) + " is already registered as " +
                   std::string(kind_name(sit->second)));
             return nullptr;
@@ -512,6 +621,11 @@ struct registry::impl
             if constexpr(std::is_same_v<T, metrics::histogram>)
                 sit = fam.series.try_emplace(std::move(sorted), std::in_place_type<T>,
                                              std::span<double const>(fam.bounds)).first;
+            else if constexpr(std::is_same_v<T, metrics::sharded_histogram>)
+                sit = fam.series.try_emplace(std::move(sorted), std::in_place_type<T>,
+                                             std::span<double const>(fam.bounds), shards).first;
+            else if constexpr(std::is_same_v<T, metrics::sharded_counter>)
+                sit = fam.series.try_emplace(std::move(sorted), std::in_place_type<T>, shards).first;
             else
                 sit = fam.series.try_emplace(std::move(sorted), std::in_place_type<T>).first;
         }
@@ -616,6 +730,47 @@ metrics::histogram& registry::histogram(
 {
     failure f;
     auto* p = impl_->get_or_create<metrics::histogram>(name, help, labels, &bounds, f);
+    if(!p)
+        f.raise();
+    return *p;
+}
+
+metrics::sharded_counter* registry::sharded_counter(
+    std::string_view name, std::string_view help, std::size_t shards, labels_type const& labels,
+    boost::system::error_code& ec)
+{
+    failure f;
+    auto* p = impl_->get_or_create<metrics::sharded_counter>(name, help, labels, nullptr, f, shards);
+    ec = f.ec;
+    return p;
+}
+
+metrics::sharded_counter& registry::sharded_counter(
+    std::string_view name, std::string_view help, std::size_t shards, labels_type const& labels)
+{
+    failure f;
+    auto* p = impl_->get_or_create<metrics::sharded_counter>(name, help, labels, nullptr, f, shards);
+    if(!p)
+        f.raise();
+    return *p;
+}
+
+metrics::sharded_histogram* registry::sharded_histogram(
+    std::string_view name, std::string_view help, std::span<double const> bounds, std::size_t shards,
+    labels_type const& labels, boost::system::error_code& ec)
+{
+    failure f;
+    auto* p = impl_->get_or_create<metrics::sharded_histogram>(name, help, labels, &bounds, f, shards);
+    ec = f.ec;
+    return p;
+}
+
+metrics::sharded_histogram& registry::sharded_histogram(
+    std::string_view name, std::string_view help, std::span<double const> bounds, std::size_t shards,
+    labels_type const& labels)
+{
+    failure f;
+    auto* p = impl_->get_or_create<metrics::sharded_histogram>(name, help, labels, &bounds, f, shards);
     if(!p)
         f.raise();
     return *p;
@@ -767,9 +922,18 @@ std::vector<metric_family> registry::impl::snapshot(failure& f) const
                 case 0: s.value = static_cast<double>(std::get<0>(m).value()); break;
                 case 1: s.value = static_cast<double>(std::get<1>(m).value()); break;
                 case 2: s.value = static_cast<double>(std::get<2>(m).value()); break;
-                default:
+                case 3:
                 {
                     auto const& h = std::get<3>(m);
+                    s.sum = h.sum();
+                    s.buckets = h.buckets();
+                    s.count = s.buckets.back().cumulative_count;
+                    break;
+                }
+                case 4: s.value = static_cast<double>(std::get<4>(m).value()); break;
+                default:
+                {
+                    auto const& h = std::get<5>(m);
                     s.sum = h.sum();
                     s.buckets = h.buckets();
                     s.count = s.buckets.back().cumulative_count;

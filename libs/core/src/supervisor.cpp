@@ -45,7 +45,7 @@ struct restart_due_envelope final : envelope
 
     static void discard(envelope* e, error) noexcept { delete static_cast<restart_due_envelope*>(e); }
 
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(backoff_notice)};
+    static constexpr envelope_vtable table{&invoke, &discard, &typeid(backoff_notice), nullptr};
 };
 
 std::string describe_child(actor_cell const& c)

@@ -60,8 +60,16 @@ void system_state::register_metrics()
             out.emplace_back(metrics::labels_type{}, static_cast<double>(v.load(std::memory_order_relaxed)));
         };
     };
-    r.add_collector("spindle_actor_messages_total", "User messages handled, by worker thread.",
+    r.add_collector("spindle_worker_messages_total", "User messages handled, by worker thread.",
                     metric_type::counter, per_worker(&worker::messages_));
+    r.add_collector("spindle_actor_messages_total",
+                    "User messages handled, by receiving actor type and message type (demangled C++ names).",
+                    metric_type::counter, [this](std::vector<metrics::sample>& out) {
+                        for(auto& m : message_counts())
+                            out.emplace_back(metrics::labels_type{{"actor", std::move(m.actor_type)},
+                                                                  {"message", std::move(m.message_type)}},
+                                             static_cast<double>(m.count));
+                    });
     r.add_collector("spindle_actor_activations_total", "Times an actor was given a worker to run its mail.",
                     metric_type::counter, per_worker(&worker::activations_));
     r.add_collector("spindle_scheduler_steals_total", "Actors taken from another worker's run queue.",

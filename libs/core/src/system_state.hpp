@@ -12,10 +12,13 @@
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/spinlock.hpp>
 #include <spindle/event_stream.hpp>
+#include <spindle/introspection.hpp>
 #include <spindle/metrics.hpp>
 #include <spindle/stack_pool.hpp>
 #include <spindle/system.hpp>
 #include <spindle/timer.hpp>
+
+#include "message_tally.hpp"
 
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/condition_variable.hpp>
@@ -85,6 +88,7 @@ struct worker
     std::atomic<std::uint64_t> messages_{0};
     std::atomic<std::uint64_t> activations_{0};
     std::atomic<std::uint64_t> steals_{0};
+    message_tally tally_; ///< user messages by envelope table (actor and message type)
 
     // --- lifecycle, set by the system ---
     alignas(SPINDLE_CACHELINE) std::atomic<bool> stop_{false};
@@ -179,6 +183,11 @@ struct system_state : std::enable_shared_from_this<system_state>
     // metrics handles
     std::uint64_t collector_id_ = 0;
 
+    // demangled (actor, message) type names of counted envelope tables,
+    // filled on first sight and kept (a scrape must not demangle every time)
+    std::mutex type_names_mtx_;
+    std::unordered_map<envelope_vtable const*, std::pair<std::string, std::string>> type_names_;
+
     event_stream events_;
 
     explicit system_state(system_options opts);
@@ -199,6 +208,8 @@ struct system_state : std::enable_shared_from_this<system_state>
     void wake_sleeper(worker* except) noexcept;
     shutdown_report shutdown(std::chrono::nanoseconds deadline);
     system_stats stats() const noexcept;
+    /// The workers' message tallies, added up by (actor type, message type).
+    std::vector<message_count> message_counts();
     template<class F>
     void for_each_live(F&& f);
 };

@@ -179,7 +179,7 @@ void worker::runner_main() noexcept
         c->home_ = static_cast<std::uint16_t>(index_);
         bump(activations_);
         std::uint32_t handled = 0;
-        auto const r = c->run(sys_->opts_.throughput, handled);
+        auto const r = c->run(sys_->opts_.throughput, handled, tally_);
         bump(messages_, handled);
         if(r == actor_cell::run_result::more)
             push_local(c);

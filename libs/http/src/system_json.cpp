@@ -134,7 +134,7 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
         json::array workers;
         for(auto const& f : snap)
         {
-            if(f.name != "spindle_actor_messages_total")
+            if(f.name != "spindle_worker_messages_total")
                 continue;
             for(auto const& s : f.samples)
             {
