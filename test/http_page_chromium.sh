@@ -88,6 +88,9 @@ grep -q '<span class="strategy">one_for_one</span>' "$dom" || fail "the supervis
 grep -q 'id="conn" class="conn">live<' "$dom" || fail "the page is not live"
 grep -Eq 'id="health" class="badge (pass|warn|fail)">health: (pass|warn|fail)<' "$dom" || fail "no health status"
 grep -q '<td>0</td>' "$dom" || fail "no worker rows"
+# messages by actor and message type: the demo's parsers handle lines
+grep -Eq '<td><span title="[^"]*parser">parser</span></td><td><span title="[^"]*lines">lines</span></td><td>[^<]*</td><td>[1-9]' "$dom" ||
+    fail "no parser/lines row in messages by type"
 # the demo's section of its own: the tool bus's panel, its tools called, its agent
 grep -q '<section class="panel app-section" data-section="tools"><h2>tools</h2>' "$dom" || fail "no tools section panel"
 grep -Eq '<td title="calculator">calculator</td><td class="text" title="tool"><span class="badge tool">tool</span></td><td class="num">[1-9]' "$dom" ||

@@ -113,6 +113,41 @@ BOOST_AUTO_TEST_CASE(tree_totals_breakers_and_events)
     BOOST_TEST(last.at("sequence").to_number<int>() > 0);
 }
 
+BOOST_AUTO_TEST_CASE(messages_by_type_busiest_first_as_integers)
+{
+    spindle::system sys(spindle_test::workers(2));
+    auto a = sys.spawn<leaf>();
+    for(int i = 0; i < 7; ++i)
+        a.tell(poke{});
+    a.tell(boom{}); // counted too: a message is counted when its handler starts
+    BOOST_TEST(eventually([&] { return sys.stats().failures == 1u; }));
+
+    auto const doc = spindle::http::system_json(sys);
+    auto const& types = doc.at("message_types").as_array();
+    std::uint64_t pokes = 0, booms = 0;
+    for(auto const& t : types)
+    {
+        if(t.at("actor_type").as_string().find("leaf") == boost::json::string::npos)
+            continue;
+        BOOST_TEST(t.at("messages").is_uint64()); // an integer, not 7E0
+        if(t.at("message_type").as_string().ends_with("poke"))
+            pokes = t.at("messages").as_uint64();
+        if(t.at("message_type").as_string().ends_with("boom"))
+            booms = t.at("messages").as_uint64();
+    }
+    BOOST_TEST(pokes == 7u);
+    BOOST_TEST(booms == 1u);
+    BOOST_TEST(!doc.contains("message_types_omitted"));
+    BOOST_TEST(doc.at("workers").at(0).at("messages").is_uint64());
+
+    spindle::http::system_json_options one;
+    one.message_types = 1; // only the busiest pair
+    auto const small = spindle::http::system_json(sys, one);
+    BOOST_REQUIRE(small.at("message_types").as_array().size() == 1u);
+    BOOST_TEST(small.at("message_types").at(0).at("messages").as_uint64() >= 7u);
+    BOOST_TEST(small.at("message_types_omitted").as_uint64() >= 1u);
+}
+
 BOOST_AUTO_TEST_CASE(huge_trees_are_bounded)
 {
     spindle::system_options so;

@@ -36,6 +36,10 @@ struct system_json_options
 
     /// How many of the most recent rare events to include.
     std::size_t recent_events = 50;
+
+    /// How many (actor type, message type) pairs to include in
+    /// `message_types`: the ones with the most messages.
+    std::size_t message_types = 100;
 };
 
 /** A snapshot of `sys` as JSON:
@@ -48,6 +52,10 @@ struct system_json_options
       root), `state`, `restarts`, `mailbox_depth`, `children`, `omitted`;
     - `workers`: messages handled per worker thread (rates are the
       difference of two snapshots);
+    - `message_types`: messages handled by receiving actor type and message
+      type (`actor_type`, `message_type`, `messages`; the
+      @ref system_json_options::message_types busiest pairs, the rest counted
+      in `message_types_omitted`), as @ref spindle::message_counts gives them;
     - `executors`: per executor, tasks `running`, `queued`, `submitted`,
       `completed`, `failed`, `rejected`, `timed_out`, `cancelled`, `retries`;
     - `breakers`: per circuit breaker, `state` and the `calls` by outcome;

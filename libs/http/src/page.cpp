@@ -52,6 +52,10 @@ constexpr std::string_view html = R"HTML(<!DOCTYPE html>
         <table id="workers"><thead><tr><th>worker</th><th>messages/s</th><th>messages</th></tr></thead><tbody></tbody></table>
       </section>
       <section class="panel">
+        <h2>Messages by type</h2>
+        <table id="message-types"><thead><tr><th>actor</th><th>message</th><th>messages/s</th><th>messages</th></tr></thead><tbody></tbody></table>
+      </section>
+      <section class="panel">
         <h2>Executors</h2>
         <table id="executors"><thead><tr><th>executor</th><th>running</th><th>queued</th><th>completed</th><th>failed</th><th>rejected</th></tr></thead><tbody></tbody></table>
       </section>
@@ -253,6 +257,18 @@ constexpr std::string_view js = R"JS('use strict';
     const before = {};
     if (previous) for (const w of previous.workers) before[w.worker] = w.messages;
     fillTable('workers', doc.workers.map((w) => [w.worker, fmt(rate(w.messages, before[w.worker])), fmt(w.messages)]));
+    const typeKey = (m) => m.actor_type + '\u0000' + m.message_type;
+    const beforeType = {};
+    if (previous) for (const m of previous.messageTypes) beforeType[typeKey(m)] = m.messages;
+    const types = (doc.message_types || []).map((m) => ({ m, r: rate(m.messages, beforeType[typeKey(m)]) }));
+    types.sort((a, b) => (b.r || 0) - (a.r || 0) || b.m.messages - a.m.messages);
+    fillTable('message-types', types.slice(0, 15).map(({ m, r }) => {
+      const actor = el('span', null, shortType(m.actor_type));
+      actor.title = m.actor_type;
+      const message = el('span', null, shortType(m.message_type));
+      message.title = m.message_type;
+      return [actor, message, fmt(r), fmt(m.messages)];
+    }));
     fillTable('executors', doc.executors.map((e) =>
       [e.name, fmt(e.running), fmt(e.queued), fmt(e.completed), fmt(e.failed), fmt(e.rejected)]));
     fillTable('breakers', doc.breakers.map((b) =>
@@ -296,7 +312,7 @@ constexpr std::string_view js = R"JS('use strict';
     ds.lastSnapshot = doc.snapshot;
     if (ds.firstMessages === undefined) ds.firstMessages = doc.stats.messages;
     ds.lastMessages = doc.stats.messages;
-    previous = { time: t, messages: doc.stats.messages, workers: doc.workers };
+    previous = { time: t, messages: doc.stats.messages, workers: doc.workers, messageTypes: doc.message_types || [] };
   }
 
   // The application's own sections (system_server::add_section): drawn

@@ -53,6 +53,15 @@ std::string label_of(metrics::sample const& s, std::string_view name)
     return {};
 }
 
+// A metric's value as JSON: counters and gauges that hold whole numbers are
+// written as integers (Boost.JSON would print a double 3 as 3E0).
+json::value number(double v)
+{
+    if(v >= 0 && v < 9.0e18 && v == static_cast<double>(static_cast<std::uint64_t>(v)))
+        return static_cast<std::uint64_t>(v);
+    return v;
+}
+
 // Values of the families `prefix*` grouped by `label`: group -> field -> value.
 void group_by(std::vector<metrics::metric_family> const& snap, std::string_view prefix, std::string_view label,
               std::map<std::string, json::object>& out,
@@ -72,7 +81,7 @@ void group_by(std::vector<metrics::metric_family> const& snap, std::string_view 
                 continue;
             auto& obj = out[group];
             auto& v = obj[field];
-            v = (v.is_number() ? v.to_number<double>() : 0.0) + s.value;
+            v = number((v.is_number() ? v.to_number<double>() : 0.0) + s.value);
         }
     }
 }
@@ -140,11 +149,35 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
             {
                 json::object w;
                 w["worker"] = label_of(s, "worker");
-                w["messages"] = s.value;
+                w["messages"] = number(s.value);
                 workers.push_back(std::move(w));
             }
         }
         doc["workers"] = std::move(workers);
+    }
+    {
+        // the busiest (actor type, message type) pairs; rates are the
+        // difference of two snapshots, so the order is by total
+        auto counts = spindle::message_counts(sys);
+        std::size_t const total_types = counts.size();
+        if(counts.size() > opts.message_types)
+        {
+            std::partial_sort(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(opts.message_types),
+                              counts.end(), [](auto const& a, auto const& b) { return a.count > b.count; });
+            counts.resize(opts.message_types);
+        }
+        json::array types;
+        for(auto const& c : counts)
+        {
+            json::object o;
+            o["actor_type"] = c.actor_type;
+            o["message_type"] = c.message_type;
+            o["messages"] = c.count;
+            types.push_back(std::move(o));
+        }
+        doc["message_types"] = std::move(types);
+        if(total_types > opts.message_types)
+            doc["message_types_omitted"] = total_types - opts.message_types;
     }
     {
         std::map<std::string, json::object> groups;
@@ -198,10 +231,10 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
             for(char const* outcome : {"success", "failure", "rejected"})
             {
                 auto const key = std::string("calls_") + outcome;
-                calls[outcome] = obj.contains(key) ? obj[key].to_number<double>() : 0.0;
+                calls[outcome] = number(obj.contains(key) ? obj[key].to_number<double>() : 0.0);
             }
             b["calls"] = std::move(calls);
-            b["transitions"] = obj.contains("transitions") ? obj["transitions"].to_number<double>() : 0.0;
+            b["transitions"] = number(obj.contains("transitions") ? obj["transitions"].to_number<double>() : 0.0);
             breakers.push_back(std::move(b));
         }
         doc["breakers"] = std::move(breakers);
