@@ -86,8 +86,12 @@ struct dead_letter
 {
     actor_id receiver;
     std::type_info const* message_type;
-    /// `error::actor_stopped`, `error::mailbox_full` (refused or dropped).
+    /// `error::actor_stopped`, `error::mailbox_full` (refused or dropped),
+    /// `error::handler_failed` (its handler threw; not redelivered).
     error reason;
+    /// The actor whose handler sent it; nil if it was sent from outside any
+    /// actor's handler (a plain thread, `main`, a fiber of the user's own).
+    actor_id sender{};
 };
 
 /** A handler (or `pre_start`) that threw. */

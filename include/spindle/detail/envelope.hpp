@@ -8,6 +8,7 @@
 
 #include <spindle/detail/config.hpp>
 #include <spindle/error.hpp>
+#include <spindle/id.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -49,11 +50,15 @@ struct envelope_vtable
     mutable std::atomic<std::uint32_t> tally_index{0};
 };
 
-/// A queued message: an intrusive link, its table, then the typed payload.
+/// A queued message: an intrusive link, its table, the sender, then the
+/// typed payload.
 struct envelope
 {
     envelope* next_ = nullptr;
     envelope_vtable const* vtable_ = nullptr;
+    /// The actor whose handler sent it (set when it is posted), nil if it
+    /// was sent from outside any handler: reported with a dead letter.
+    actor_id sender_{};
 };
 
 } // namespace detail

@@ -229,6 +229,8 @@ void actor_cell::set_behavior(actor_base* b) noexcept
 
 send_status actor_cell::post(envelope* e, bool may_block) noexcept
 {
+    if(actor_cell const* from = tl_current_cell)
+        e->sender_ = from->id_;
     envelope* evicted = nullptr;
     lock_.lock();
     if(closed_)
@@ -551,6 +553,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
                 tally.count(e->vtable_);
         }
         std::type_info const* const mtype = e->vtable_->type;
+        actor_id const sender = e->sender_; // the envelope is gone once invoked
         behavior_->directive_ = directive::resume;
         std::string failure;
         bool failed = false;
@@ -591,7 +594,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             // the failing message is not redelivered: one bad message cannot loop
             sys_->publish(event_type::actor_failed, *this, failure);
             if(!from_sys && !reported)
-                sys_->dead_letter_type(mtype, *this, error::handler_failed);
+                sys_->dead_letter_type(mtype, *this, error::handler_failed, sender);
             if(parent_)
             {
                 exit_to_parent(exit_reason::failure, std::move(failure));

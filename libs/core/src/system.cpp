@@ -150,18 +150,20 @@ void system_state::unlink_name(actor_cell* c) noexcept
 
 void system_state::dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept
 {
-    dead_letter_type(e->vtable_->type, to, reason);
+    dead_letter_type(e->vtable_->type, to, reason, e->sender_);
     e->vtable_->discard(e, reason);
 }
 
-void system_state::dead_letter_type(std::type_info const* type, actor_cell const& to, error reason) noexcept
+void system_state::dead_letter_type(
+    std::type_info const* type, actor_cell const& to, error reason, actor_id const& sender) noexcept
 {
     dead_letters_.fetch_add(1, std::memory_order_relaxed);
     try
     {
         SPINDLE_LOG_ACTOR(debug, "actor", to.id_)
-            << "dead letter: " << boost::core::demangle(type->name()) << " ("
-            << make_error_code(reason).message() << ")";
+            << "dead letter: " << boost::core::demangle(type->name()) << " from "
+            << (sender.is_nil() ? std::string("outside any actor") : sender.to_string()) << " to " << to.id_.to_string()
+            << " (" << make_error_code(reason).message() << ")";
     }
     catch(...)
     {
@@ -171,7 +173,9 @@ void system_state::dead_letter_type(std::type_info const* type, actor_cell const
         try
         {
             publish(event_type::dead_letter, to,
-                    boost::core::demangle(type->name()) + " (" + make_error_code(reason).message() + ")");
+                    boost::core::demangle(type->name()) + " from " +
+                        (sender.is_nil() ? std::string("outside any actor") : sender.to_string()) + " (" +
+                        make_error_code(reason).message() + ")");
         }
         catch(...)
         {
@@ -179,7 +183,7 @@ void system_state::dead_letter_type(std::type_info const* type, actor_cell const
     }
     if(has_dead_letter_hooks_.load(std::memory_order_acquire))
     {
-        dead_letter dl{to.id_, type, reason};
+        dead_letter dl{to.id_, type, reason, sender};
         std::shared_lock lk(hooks_mtx_);
         for(auto const& h : dead_letter_hooks_)
         {

@@ -122,6 +122,15 @@ struct worker
 /// The worker the calling thread runs, or null on a plain thread.
 worker* current_worker() noexcept;
 
+/** The actor whose handler the calling fiber runs, or null (a plain thread,
+    a user's fiber, the worker between activations). Kept by the workers:
+    each runner fiber records its actor, and every switch between fibers
+    on a worker sets this from the fiber switched to, so a handler that
+    blocks and resumes is still itself. Read when a message is posted, to
+    stamp its sender.
+*/
+extern thread_local actor_cell const* tl_current_cell;
+
 /** Runs on a supervisor's fiber when one of its children ended (failure or
     exit); defined with the supervisor. `incarnation` is the child's restart
     count when it ended, so a stale notice is recognised.
@@ -201,7 +210,7 @@ struct system_state : std::enable_shared_from_this<system_state>
     void unlink_name(actor_cell* c) noexcept;
     void dead_letter_(envelope* e, actor_cell const& to, error reason) noexcept;
     /// Accounts a message that is already gone (the one whose handler threw).
-    void dead_letter_type(std::type_info const* type, actor_cell const& to, error reason) noexcept;
+    void dead_letter_type(std::type_info const* type, actor_cell const& to, error reason, actor_id const& sender) noexcept;
     /// Publishes an event about `c` if anyone wants it.
     void publish(event_type t, actor_cell const& c, std::string detail = {}) noexcept;
     void report_failure(actor_cell const& c, std::string what, directive action) noexcept;

@@ -25,6 +25,24 @@ thread_local worker* tl_worker = nullptr;
 
 using boost::fibers::context;
 
+/** What a runner fiber carries: the actor it runs now. Boost.Fiber's
+    properties slot is free on our contexts (the workers' algorithm is not
+    an algorithm_with_properties), so it holds this; the context deletes it.
+*/
+struct runner_props final : boost::fibers::fiber_properties
+{
+    explicit runner_props(context* ctx) noexcept : fiber_properties(ctx) {}
+    actor_cell const* cell = nullptr;
+};
+
+/// Sets tl_current_cell for the fiber about to run on this thread.
+inline context* entering(context* ctx) noexcept
+{
+    auto* p = ctx ? static_cast<runner_props*>(ctx->get_properties()) : nullptr;
+    tl_current_cell = p ? p->cell : nullptr;
+    return ctx;
+}
+
 /** Boost.Fiber algorithm of one worker.
 
     Ready fibers (runners resumed after blocking, user fibers) are served
@@ -53,9 +71,9 @@ public:
         {
             context* ctx = &rqueue_.front();
             rqueue_.pop_front();
-            return ctx;
+            return entering(ctx);
         }
-        return w_->pick_parked();
+        return entering(w_->pick_parked());
     }
 
     bool has_ready_fibers() const noexcept override { return !rqueue_.empty() || w_->can_run_now(); }
@@ -81,6 +99,8 @@ public:
 thread_local worker_algorithm* tl_algo = nullptr;
 
 } // namespace
+
+thread_local actor_cell const* tl_current_cell = nullptr;
 
 worker* current_worker() noexcept
 {
@@ -159,6 +179,16 @@ void worker::runner_main() noexcept
     // runners never migrate: every one belongs to this worker for life
     constexpr unsigned dispatcher_interval = 32;
     unsigned since_yield = 0;
+    runner_props* props = nullptr;
+    try
+    {
+        props = new runner_props(context::active());
+        context::active()->set_properties(props); // owned by the context from here
+    }
+    catch(...)
+    {
+        // out of memory: this runner's messages carry no sender
+    }
     for(;;)
     {
         if(abandon_.load(std::memory_order_relaxed))
@@ -179,7 +209,11 @@ void worker::runner_main() noexcept
         c->home_ = static_cast<std::uint16_t>(index_);
         bump(activations_);
         std::uint32_t handled = 0;
+        if(props)
+            props->cell = tl_current_cell = c;
         auto const r = c->run(sys_->opts_.throughput, handled, tally_);
+        if(props)
+            props->cell = tl_current_cell = nullptr;
         bump(messages_, handled);
         if(r == actor_cell::run_result::more)
             push_local(c);
