@@ -82,7 +82,11 @@ struct server_options
     /// The port; 0 picks a free one (see @ref server::port).
     std::uint16_t port = 0;
 
-    /// I/O threads, when the server runs its own `io_context`.
+    /** I/O threads, when the server runs its own `io_context`. With one,
+        connections need no strand (the cheapest path); with more, they
+        are spread over the threads, each on a strand of its own. A
+        @ref system_server keeps this default of 1 (see
+        `system_server_options::server` for why). */
     unsigned threads = 1;
 
     /// Connections open at once; one more is answered 503 and closed.
@@ -121,7 +125,7 @@ struct server_stats
     std::uint64_t requests = 0;  ///< requests read completely and routed
     std::uint64_t rejected = 0;  ///< requests refused before routing (400, 408, 413, 414, 431, 501)
     std::uint64_t timeouts = 0;  ///< connections closed by a read, idle or write timeout
-    std::size_t open = 0;        ///< connections open now
+    std::size_t open = 0;        ///< connections alive now (after @ref server::stop, those an unsent responder still holds)
 };
 
 namespace detail {
@@ -133,6 +137,12 @@ class connection;
     Move-only. Call @ref send once, from any thread; a responder destroyed
     without sending answers 500. The connection waits for it (later
     pipelined requests wait too), until the server stops.
+
+    A responder may outlive the server's stop, and the server itself:
+    once the server has stopped, sending or dropping it does nothing,
+    and the connection it held (closed by the stop) is freed with it.
+    On the application's `io_context`, that context must still exist when
+    the responder goes (the late response is queued there, and dropped).
 
     @par Thread safety
     One responder must not be used by two threads at once; different
@@ -161,8 +171,12 @@ public:
     /// Answers 500 if @ref send was not called.
     ~responder();
 
-    /** Sends the response. The server sets the version, `Content-Length`,
-        keep-alive, `Server` and `Date`, and drops the body of a `HEAD`.
+    /** Sends the response. The server sets the version, `Content-Length`
+        (none for 1xx, 204 and 304, whose body it drops), `Connection`,
+        `Server` and `Date`, replacing the response's own values of these
+        fields and of `Transfer-Encoding`, and drops the body of a `HEAD`.
+        A handler running on the connection's I/O thread that sends at once
+        has its response written without a trip through the queue.
 
         @param res The response.
         @par Thread safety
@@ -287,7 +301,9 @@ public:
         `shutdown_deadline`, then closes what is left. A server that owns
         its context also joins its threads before returning; on the
         application's context, this starts the stop and returns.
-        Idempotent.
+        Idempotent. A request whose responder the application still holds
+        past the deadline is not answered: its connection is closed, and
+        freed when the responder goes (see @ref responder).
     */
     void stop() noexcept;
 

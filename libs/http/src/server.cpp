@@ -17,14 +17,15 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <ctime>
 #include <functional>
@@ -225,6 +226,7 @@ struct shared_state
     std::mutex m;
     std::condition_variable cv;
     std::unordered_map<detail::connection*, std::weak_ptr<detail::connection>> live; // guarded by m
+    std::size_t unclosed = 0; // connections whose socket is still open; guarded by m
 
     // Last member: destroyed first, while the rest is still there. Only
     // servers that own their context have one.
@@ -233,10 +235,45 @@ struct shared_state
 
 namespace detail {
 
+/* A connection, as responders and the server see it. Two kinds derive
+   from it: one on a strand (a context run by several threads, or the
+   application's), one on the bare executor of a context that only one
+   thread runs, where a strand would only add a lock per handler.
+
+   Ownership: every pending operation and every unsent responder holds the
+   connection. A server that owns its context owns it through the shared
+   state, which the connection holds too: once that context has stopped
+   for good, nothing may be queued on it any more (a queued handler would
+   hold the connection, which holds the context, which holds the handler),
+   so `detach` closes the gate first and later deliveries are dropped. */
 class connection : public std::enable_shared_from_this<connection>
 {
 public:
-    connection(std::shared_ptr<shared_state> st, tcp::socket sock, bool counted, bool refuse)
+    virtual ~connection() = default;
+
+    /// Any thread: the response of the request being handled.
+    virtual void deliver(response res) = 0;
+
+    /// Any thread: the server stops (force: its deadline passed).
+    virtual void server_stopping(bool force) = 0;
+
+    /// The server's own context runs no more handlers: drop what comes.
+    virtual void detach() noexcept = 0;
+
+    /// After `detach`, with no thread running the context: frees the buffers.
+    virtual void release() noexcept = 0;
+};
+
+namespace {
+
+template<class Executor>
+class basic_connection final : public connection
+{
+public:
+    using socket_type = asio::basic_stream_socket<tcp, Executor>;
+    using timer_type = asio::basic_waitable_timer<clock_type, asio::wait_traits<clock_type>, Executor>;
+
+    basic_connection(std::shared_ptr<shared_state> st, socket_type sock, bool counted, bool refuse)
         : st_(std::move(st))
         , sock_(std::move(sock))
         , timer_(sock_.get_executor())
@@ -246,27 +283,31 @@ public:
     {
     }
 
-    ~connection()
+    ~basic_connection() override
     {
         std::lock_guard lk(st_->m);
         st_->live.erase(this);
+        if(registered_ && phase_ != phase::closed)
+            --st_->unclosed; // destroyed with its context, never closed by us
         if(counted_)
             st_->open.fetch_sub(1, std::memory_order_relaxed);
         st_->cv.notify_all();
     }
 
-    connection(connection const&) = delete;
-    connection& operator=(connection const&) = delete;
+    basic_connection(basic_connection const&) = delete;
+    basic_connection& operator=(basic_connection const&) = delete;
 
     void start()
     {
         {
             std::lock_guard lk(st_->m);
             st_->live.emplace(this, weak_from_this());
+            ++st_->unclosed;
+            registered_ = true;
         }
         boost::system::error_code ignored;
         sock_.set_option(tcp::no_delay(true), ignored);
-        asio::dispatch(sock_.get_executor(), [self = shared_from_this()] {
+        asio::dispatch(sock_.get_executor(), [self = self()] {
             if(self->refuse_)
                 self->refuse();
             else
@@ -274,10 +315,9 @@ public:
         });
     }
 
-    /// Any thread: the server stops (force: its deadline passed).
-    void server_stopping(bool force)
+    void server_stopping(bool force) override
     {
-        asio::dispatch(sock_.get_executor(), [self = shared_from_this(), force] {
+        asio::dispatch(sock_.get_executor(), [self = self(), force] {
             if(force)
                 return self->close_now();
             switch(self->phase_)
@@ -297,12 +337,35 @@ public:
         });
     }
 
-    /// Any thread: the response of the request being handled.
-    void deliver(response res)
+    void deliver(response res) override
     {
-        asio::dispatch(sock_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+        // A synchronous handler answers on the connection's own thread:
+        // no hop through the queue.
+        if(sock_.get_executor().running_in_this_thread())
+            return on_response(std::move(res));
+        std::lock_guard lk(gate_);
+        if(detached_)
+            return;
+        asio::post(sock_.get_executor(), [self = self(), res = std::move(res)]() mutable {
             self->on_response(std::move(res));
         });
+    }
+
+    void detach() noexcept override
+    {
+        std::lock_guard lk(gate_);
+        detached_ = true;
+    }
+
+    void release() noexcept override
+    {
+        close_now();
+        parser_.reset();
+        req_ = {};
+        res_.reset();
+        out_ = std::string();
+        buf_.clear();
+        buf_.shrink_to_fit();
     }
 
 private:
@@ -319,12 +382,14 @@ private:
     };
 
     std::shared_ptr<shared_state> st_;
-    tcp::socket sock_;
-    asio::steady_timer timer_;
+    socket_type sock_;
+    timer_type timer_;
     beast::flat_buffer buf_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     request req_;
     std::optional<response> res_;
+    std::string out_; ///< the status line and header of the response being written
+    std::mutex gate_; ///< deliveries from other threads against `detach`
     clock_type::time_point deadline_ = clock_type::time_point::max();
     clock_type::time_point timer_at_{};
     std::size_t lingered_ = 0;
@@ -333,11 +398,19 @@ private:
     bool timed_out_ = false;
     bool close_after_ = false; ///< the server stops: the response in progress is the last
     bool keep_alive_ = false;  ///< of the response being written
-    bool head_ = false;
+    bool head_request_ = false;
+    bool header_checked_ = false; ///< of the request being read
+    bool detached_ = false;       ///< guarded by gate_
+    bool registered_ = false;
     bool counted_;
     bool refuse_;
     unsigned version_ = 11;
     char discard_[1024];
+
+    std::shared_ptr<basic_connection> self() noexcept
+    {
+        return std::static_pointer_cast<basic_connection>(shared_from_this());
+    }
 
     //------------------------------------------------------------------------
     // deadlines: one timer, re-armed only when a deadline moves earlier
@@ -356,7 +429,7 @@ private:
         timer_armed_ = true;
         timer_at_ = tp;
         timer_.expires_at(tp); // cancels a pending wait, whose handler then ignores it
-        timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        timer_.async_wait([self = self()](boost::system::error_code ec) {
             if(ec == asio::error::operation_aborted)
                 return;
             self->on_timer();
@@ -377,7 +450,7 @@ private:
         {
             // The read fails and answers 408. Cancelling alone is not
             // enough: a read that has just completed, its handler still
-            // queued, is not cancelled, and Beast would start another one.
+            // queued, is not cancelled, and the next one would wait again.
             // Shutting the receiving side makes every later read end too.
             boost::system::error_code ignored;
             sock_.shutdown(tcp::socket::shutdown_receive, ignored);
@@ -399,7 +472,9 @@ private:
     }
 
     //------------------------------------------------------------------------
-    // reading
+    // reading: Beast's parser, fed from our buffer. Parsing what is already
+    // here (a pipelined request) needs no trip through the queue, which
+    // Beast's async_read would take to complete.
 
     void read_next()
     {
@@ -409,70 +484,123 @@ private:
             return close_now();
         timed_out_ = false;
         if(buf_.size() != 0)
-            return read_header(); // a pipelined request is already here
+        {
+            begin_request(); // a pipelined request is already here
+            return parse();
+        }
         phase_ = phase::idle;
         set_deadline(st_->opts.idle_timeout);
         sock_.async_read_some(buf_.prepare(read_chunk),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            [self = self()](boost::system::error_code ec, std::size_t n) {
+                if(self->phase_ == phase::closed)
+                    return;
                 if(ec)
                     return self->close_now();
                 self->buf_.commit(n);
-                self->read_header();
+                self->begin_request();
+                self->parse();
             });
     }
 
-    void read_header()
+    void begin_request()
     {
-        if(phase_ == phase::closed)
-            return;
         phase_ = phase::reading;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(st_->opts.header_limit));
         parser_->body_limit(st_->opts.body_limit);
+        header_checked_ = false;
         set_deadline(st_->opts.read_timeout);
-        bhttp::async_read_header(sock_, buf_, *parser_,
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
-    void on_header(boost::system::error_code ec)
+    // Parses what the buffer holds; then dispatches, refuses, or reads more.
+    void parse()
     {
-        if(ec)
-            return on_read_error(ec);
+        for(;;)
+        {
+            bool need_more = buf_.size() == 0;
+            if(!need_more)
+            {
+                boost::system::error_code ec;
+                auto const used = parser_->put(buf_.data(), ec);
+                buf_.consume(used);
+                if(ec == bhttp::error::need_more || (!ec && used == 0))
+                    need_more = true;
+                else if(ec)
+                    return on_read_error(ec);
+            }
+            if(!header_checked_ && parser_->is_header_done())
+            {
+                header_checked_ = true;
+                if(!on_header())
+                    return; // refused, or sending 100 Continue first
+            }
+            if(parser_->is_done())
+                return dispatch();
+            if(need_more)
+                return read_more();
+        }
+    }
+
+    void read_more()
+    {
+        auto const size = beast::read_size(buf_, 65536);
+        if(size == 0)
+            return on_read_error(bhttp::error::buffer_overflow);
+        sock_.async_read_some(buf_.prepare(size),
+            [self = self()](boost::system::error_code ec, std::size_t n) {
+                if(self->phase_ == phase::closed)
+                    return;
+                if(ec == asio::error::eof)
+                {
+                    // as Beast's read: the end of a message, or of the connection
+                    if(!self->parser_->got_some())
+                        return self->on_read_error(bhttp::error::end_of_stream);
+                    ec = {};
+                    self->parser_->put_eof(ec);
+                    if(ec)
+                        return self->on_read_error(ec);
+                    return self->parse();
+                }
+                if(ec)
+                    return self->on_read_error(ec);
+                self->buf_.commit(n);
+                self->parse();
+            });
+    }
+
+    // The header is complete: true to go on reading the request.
+    bool on_header()
+    {
         auto const& h = parser_->get();
         version_ = h.version() == 10 ? 10 : 11;
         auto const v = check_request(h, st_->opts.target_limit);
         if(v.code != status::ok)
-            return reject(v.code, v.why);
-        if(parser_->is_done())
-            return dispatch();
-        auto const expect = h[bhttp::field::expect];
-        if(!expect.empty())
         {
-            if(!beast::iequals(expect, "100-continue"))
-                return reject(status::expectation_failed, "unsupported Expect");
-            if(h.version() == 11)
-            {
-                static constexpr char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-                asio::async_write(sock_, asio::buffer(cont, sizeof cont - 1),
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        if(ec)
-                            return self->on_read_error(ec);
-                        self->read_body();
-                    });
-                return;
-            }
+            reject(v.code, v.why);
+            return false;
         }
-        read_body();
-    }
-
-    void read_body()
-    {
-        bhttp::async_read(sock_, buf_, *parser_,
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        if(parser_->is_done())
+            return true;
+        auto const expect = h[bhttp::field::expect];
+        if(expect.empty())
+            return true;
+        if(!beast::iequals(expect, "100-continue"))
+        {
+            reject(status::expectation_failed, "unsupported Expect");
+            return false;
+        }
+        if(h.version() != 11)
+            return true;
+        static constexpr char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        asio::async_write(sock_, asio::buffer(cont, sizeof cont - 1),
+            [self = self()](boost::system::error_code ec, std::size_t) {
+                if(self->phase_ == phase::closed)
+                    return;
                 if(ec)
                     return self->on_read_error(ec);
-                self->dispatch();
+                self->parse();
             });
+        return false;
     }
 
     // Past the header limit: was it the target (414) or the rest (431)?
@@ -501,7 +629,7 @@ private:
         }
         if(ec == bhttp::error::header_limit)
             return target_too_long() ? reject(status::uri_too_long, "request target too long")
-                                           : reject(status::request_header_fields_too_large, "request header too large");
+                                     : reject(status::request_header_fields_too_large, "request header too large");
         if(ec == bhttp::error::body_limit)
             return reject(status::payload_too_large, "request body too large");
         if(ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
@@ -520,7 +648,7 @@ private:
         st_->requests.fetch_add(1, std::memory_order_relaxed);
         req_ = parser_->release();
         parser_.reset();
-        head_ = req_.method() == verb::head;
+        head_request_ = req_.method() == verb::head;
         keep_alive_ = req_.keep_alive();
 
         if(req_.method() == verb::unknown)
@@ -532,7 +660,7 @@ private:
             return respond_error(status::not_found, "no such resource", false);
         auto const& entry = it->second;
         auto const* h = entry.find(req_.method());
-        if(h == nullptr && head_)
+        if(h == nullptr && head_request_)
             h = entry.find(verb::get);
         if(h == nullptr)
         {
@@ -586,7 +714,7 @@ private:
         st_->rejected.fetch_add(1, std::memory_order_relaxed);
         SPINDLE_LOG(debug, "http") << "refused a request: " << static_cast<unsigned>(s) << ' ' << why;
         parser_.reset();
-        head_ = false;
+        head_request_ = false;
         keep_alive_ = false;
         phase_ = phase::handling;
         respond_error(s, why, true);
@@ -605,38 +733,94 @@ private:
     }
 
     //------------------------------------------------------------------------
-    // writing
+    // writing: the status line and header go into a buffer the connection
+    // keeps (its capacity stays from one response to the next); the body is
+    // written from the response itself, both in one gathered write.
 
     void on_response(response res)
     {
         if(phase_ != phase::handling)
             return; // closed meanwhile, or a second answer
         bool const keep = keep_alive_ && !close_after_ && !st_->stopping.load(std::memory_order_relaxed);
-        res.version(version_);
-        res.keep_alive(keep);
-        if(!st_->opts.server_name.empty())
-            res.set(bhttp::field::server, st_->opts.server_name);
-        res.set(bhttp::field::date, http_date());
-        auto const code = static_cast<unsigned>(res.result_int());
-        if(code == 204 || code == 304 || code < 200)
-        {
-            res.body().clear();
-            res.erase(bhttp::field::content_length);
-            res.erase(bhttp::field::transfer_encoding);
-        }
-        else
-        {
-            res.erase(bhttp::field::transfer_encoding);
-            res.content_length(res.body().size());
-            if(head_)
-                res.body().clear();
-        }
         keep_alive_ = keep;
-        phase_ = phase::writing;
         res_.emplace(std::move(res));
+        auto const code = res_->result_int();
+        bool const bodiless = code == 204 || code == 304 || code < 200;
+        if(bodiless)
+            res_->body().clear();
+        write_header(*res_, keep, bodiless);
+        phase_ = phase::writing;
         set_deadline(st_->opts.write_timeout);
-        bhttp::async_write(sock_, *res_,
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_write(ec); });
+        std::array<asio::const_buffer, 2> const bufs{
+            asio::buffer(out_), head_request_ ? asio::const_buffer() : asio::buffer(res_->body())};
+        asio::async_write(sock_, bufs,
+            [self = self()](boost::system::error_code ec, std::size_t) { self->on_write(ec); });
+    }
+
+    /* What Beast's serializer would write after `res.version(version_)`,
+       `res.keep_alive(keep)`, `Server`, `Date` and `Content-Length` set
+       (none for 1xx, 204 and 304) and `Transfer-Encoding` erased: the
+       handler's own values of these fields are replaced, and its other
+       fields kept in their order. */
+    void write_header(response const& res, bool keep, bool bodiless)
+    {
+        using namespace std::string_view_literals;
+        auto& o = out_;
+        o.clear();
+        o.append(version_ == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
+        append_number(o, res.result_int());
+        o += ' ';
+        o.append(res.reason());
+        o.append("\r\n"sv);
+        bool const own_server = !st_->opts.server_name.empty();
+        for(auto const& f : res)
+        {
+            switch(f.name())
+            {
+            case bhttp::field::date:
+            case bhttp::field::content_length:
+            case bhttp::field::transfer_encoding:
+            case bhttp::field::connection:
+                continue;
+            case bhttp::field::server:
+                if(own_server)
+                    continue;
+                break;
+            default:
+                break;
+            }
+            o.append(f.name_string());
+            o.append(": "sv);
+            o.append(f.value());
+            o.append("\r\n"sv);
+        }
+        if(own_server)
+        {
+            o.append("Server: "sv);
+            o.append(st_->opts.server_name);
+            o.append("\r\n"sv);
+        }
+        o.append("Date: "sv);
+        o.append(http_date());
+        o.append("\r\n"sv);
+        if(!bodiless)
+        {
+            o.append("Content-Length: "sv);
+            append_number(o, res.body().size());
+            o.append("\r\n"sv);
+        }
+        if(version_ == 11 && !keep)
+            o.append("Connection: close\r\n"sv);
+        else if(version_ == 10 && keep)
+            o.append("Connection: keep-alive\r\n"sv);
+        o.append("\r\n"sv);
+    }
+
+    static void append_number(std::string& o, std::size_t v)
+    {
+        char digits[20];
+        auto const r = std::to_chars(digits, digits + sizeof digits, v);
+        o.append(digits, static_cast<std::size_t>(r.ptr - digits));
     }
 
     void on_write(boost::system::error_code ec)
@@ -673,7 +857,7 @@ private:
     void drain()
     {
         sock_.async_read_some(asio::buffer(discard_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            [self = self()](boost::system::error_code ec, std::size_t n) {
                 self->lingered_ += n;
                 if(ec || self->lingered_ > 1024 * 1024 || self->phase_ == phase::closed)
                     return self->close_now();
@@ -691,8 +875,13 @@ private:
         sock_.shutdown(tcp::socket::shutdown_both, ignored);
         sock_.close(ignored);
         timer_.cancel();
+        std::lock_guard lk(st_->m);
+        if(--st_->unclosed == 0)
+            st_->cv.notify_all();
     }
 };
+
+} // namespace
 
 } // namespace detail
 
@@ -777,15 +966,28 @@ struct server::impl : std::enable_shared_from_this<server::impl>
     bool started = false;
     bool stopped = false;
 
+    bool single_thread = false; // own context, one thread: connections need no strand
+
     void do_accept()
     {
-        acceptor->async_accept(asio::make_strand(*ioc),
-            asio::bind_executor(*strand, [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
+        if(single_thread)
+            accept_on(ioc->get_executor());
+        else
+            accept_on(asio::make_strand(*ioc));
+    }
+
+    template<class Executor>
+    void accept_on(Executor ex)
+    {
+        using socket_type = asio::basic_stream_socket<tcp, Executor>;
+        acceptor->async_accept(ex,
+            asio::bind_executor(*strand, [self = shared_from_this()](boost::system::error_code ec, socket_type s) {
                 self->on_accept(ec, std::move(s));
             }));
     }
 
-    void on_accept(boost::system::error_code ec, tcp::socket s)
+    template<class Socket>
+    void on_accept(boost::system::error_code ec, Socket s)
     {
         if(ec == asio::error::operation_aborted || !acceptor->is_open() || st->stopping.load())
             return;
@@ -810,7 +1012,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>
         }
         try
         {
-            std::make_shared<detail::connection>(st, std::move(s), !refuse, refuse)->start();
+            using connection_type = detail::basic_connection<typename Socket::executor_type>;
+            std::make_shared<connection_type>(st, std::move(s), !refuse, refuse)->start();
         }
         catch(std::exception const& e)
         {
@@ -975,6 +1178,7 @@ void server::start(boost::system::error_code& ec)
         st.allow_all += bhttp::to_string(m);
     }
 
+    im.single_thread = st.own_ioc != nullptr && st.opts.threads == 1;
     im.strand.emplace(asio::make_strand(*im.ioc));
     im.acceptor.emplace(*im.strand);
     im.retry_timer.emplace(*im.strand);
@@ -1089,22 +1293,30 @@ void server::stop() noexcept
         return;
     }
     {
+        // Closed is enough: a connection whose responder the application
+        // still holds stays, closed, until the responder goes.
         std::unique_lock lk2(st.m);
-        if(!st.cv.wait_for(lk2, st.opts.shutdown_deadline, [&] { return st.live.empty(); }))
+        if(!st.cv.wait_for(lk2, st.opts.shutdown_deadline, [&] { return st.unclosed == 0; }))
         {
             lk2.unlock();
             for(auto& c : im.live_connections())
                 c->server_stopping(true);
             lk2.lock();
-            st.cv.wait_for(lk2, std::chrono::seconds(1), [&] { return st.live.empty(); });
+            st.cv.wait_for(lk2, std::chrono::seconds(1), [&] { return st.unclosed == 0; });
         }
     }
+    // From now on nothing is queued on the context: a responder sent later
+    // (from any thread, even after the server is gone) does nothing, and a
+    // connection it holds is freed with it. What was queued before runs now.
+    auto const left = im.live_connections();
+    for(auto& c : left)
+        c->detach();
     im.work.reset();
-    // Connections held by an unsent responder have no pending operation:
-    // run() returns once the rest is done.
     for(auto& t : im.threads)
         t.join();
     im.threads.clear();
+    for(auto& c : left)
+        c->release();
 }
 
 std::uint16_t server::port() const noexcept

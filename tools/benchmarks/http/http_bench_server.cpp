@@ -12,7 +12,11 @@
 //                 {"workload":"pingpong","n":N,"seconds":S,"msgs_per_s":R}
 //   quit          stops (so does end of input)
 //
-// It prints "port P" once it serves. tools/benchmarks/http_bench.py drives it.
+// Without --io-threads the server has system_server's default number of
+// I/O threads; without --workers the system has one worker per hardware
+// thread. It prints "port P io_threads K workers W" once it serves.
+// tools/bench (workloads http, http_pingpong) and
+// tools/benchmarks/http_bench.py drive it.
 
 #include <spindle/http/system_server.hpp>
 #include <spindle/system.hpp>
@@ -95,10 +99,12 @@ int main(int argc, char** argv)
 
     spindle::http::system_server_options wo;
     wo.server.port = static_cast<std::uint16_t>(arg(argc, argv, "--port", 0));
-    wo.server.threads = arg(argc, argv, "--io-threads", 1);
+    if(unsigned const io = arg(argc, argv, "--io-threads", 0); io != 0)
+        wo.server.threads = io;
     spindle::http::system_server web(sys, wo);
     web.start();
-    std::cout << "port " << web.port() << std::endl;
+    std::cout << "port " << web.port() << " io_threads " << web.http().options().threads << " workers "
+              << sys.options().worker_threads << std::endl;
 
     for(std::string line; std::getline(std::cin, line);)
     {
