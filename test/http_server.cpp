@@ -19,6 +19,9 @@
 #include <string>
 #include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 using namespace std::chrono_literals;
 namespace http = spindle::http;
 using spindle_test::get_request;
@@ -509,4 +512,30 @@ BOOST_AUTO_TEST_CASE(configuration_errors)
     other.start(ec);
     BOOST_TEST(ec == boost::asio::error::address_in_use);
     BOOST_CHECK_THROW(http::server(o).start(), spindle::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(io_nice_lowers_the_io_threads_priority)
+{
+    // handlers run on the I/O threads: they report their own niceness
+    auto const mine = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    auto nice_of_io = [](http::server_options o) {
+        http::server srv(std::move(o));
+        srv.route("/nice", [](http::request const& req) {
+            return text(req, std::to_string(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()))));
+        });
+        srv.start();
+        http_connection c(srv.port());
+        auto res = c.exchange(get_request("/nice"));
+        BOOST_REQUIRE(res);
+        return std::stoi(res->body());
+    };
+    http::server_options plain;
+    BOOST_TEST(nice_of_io(plain) == mine); // default: unchanged
+    if(mine <= 16)
+    {
+        http::server_options lowered;
+        lowered.io_nice = 3;
+        lowered.threads = 2;
+        BOOST_TEST(nice_of_io(lowered) == mine + 3);
+    }
 }

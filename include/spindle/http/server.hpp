@@ -89,6 +89,16 @@ struct server_options
         `system_server_options::server` for why). */
     unsigned threads = 1;
 
+    /** Niceness of the I/O threads the server starts, added to the
+        process's (Linux: `setpriority` on each thread; 0 leaves them as
+        they are, 1 to 19 lowers their priority). When the machine's cores
+        are all busy, a positive value lets Spindle's workers run first and
+        requests wait, instead of the other way round; with idle cores it
+        changes nothing. A value the system refuses is logged, not an
+        error. A @ref system_server sets 10 by default (see
+        `system_server_options::server`). */
+    int io_nice = 0;
+
     /// Connections open at once; one more is answered 503 and closed.
     std::size_t max_connections = defaults::http_max_connections;
 

@@ -23,6 +23,8 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -36,6 +38,9 @@
 #include <utility>
 #include <vector>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace spindle::http {
 
 namespace asio = boost::asio;
@@ -45,6 +50,27 @@ using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+/// Adds `nice` to the calling thread's niceness (Linux threads have their
+/// own); refused values are logged: the server runs either way.
+void lower_priority(int nice) noexcept
+{
+    if(nice == 0)
+        return;
+    errno = 0;
+    int const now = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    if(errno == 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), now + nice) == 0)
+        return;
+    try
+    {
+        SPINDLE_LOG(warning, "http") << "cannot lower the I/O thread's priority by " << nice << ": "
+                                     << std::strerror(errno);
+    }
+    catch(...)
+    {
+    }
+}
+
 
 // The methods an OPTIONS * request is told about, and the order `Allow`
 // lists them in.
@@ -1215,7 +1241,8 @@ void server::start(boost::system::error_code& ec)
         im.work.emplace(im.ioc->get_executor());
         for(unsigned i = 0; i < st.opts.threads; ++i)
         {
-            im.threads.emplace_back([ioc = im.ioc] {
+            im.threads.emplace_back([ioc = im.ioc, nice = st.opts.io_nice] {
+                lower_priority(nice);
                 for(;;)
                 {
                     try

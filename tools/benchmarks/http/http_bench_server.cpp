@@ -101,6 +101,9 @@ int main(int argc, char** argv)
     wo.server.port = static_cast<std::uint16_t>(arg(argc, argv, "--port", 0));
     if(unsigned const io = arg(argc, argv, "--io-threads", 0); io != 0)
         wo.server.threads = io;
+    // SPINDLE_BENCH_HTTP_IO_NICE overrides the I/O threads' niceness (a comparison knob)
+    if(char const* nice = std::getenv("SPINDLE_BENCH_HTTP_IO_NICE"); nice && *nice)
+        wo.server.io_nice = std::atoi(nice);
     spindle::http::system_server web(sys, wo);
     web.start();
     std::cout << "port " << web.port() << " io_threads " << web.http().options().threads << " workers "
