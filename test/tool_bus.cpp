@@ -567,18 +567,37 @@ BOOST_AUTO_TEST_CASE(a_full_queue_makes_the_bus_busy)
     manual_fixture fx(o);
     fx.bus.register_tool(tools::make_tool(empty_schema("slow"), [g = fx.gate] { g->pass(); }));
     fx.bus.grant(fx.alice, "slow");
-    auto a = call_async(fx.bus, fx.alice, "slow", {});
+    std::future<tools::call_result> a, b, c;
+    // a failed requirement must not leave the calls' futures waiting at the
+    // gate (std::async's future waits in its destructor): opened first
+    struct opener
+    {
+        std::shared_ptr<tool_gate> g;
+        ~opener() { g->open(); }
+    } const open_on_exit{fx.gate};
+    a = call_async(fx.bus, fx.alice, "slow", {});
     BOOST_TEST_REQUIRE(eventually([&] { return fx.gate->entered.load() == 1; }));
-    auto b = call_async(fx.bus, fx.alice, "slow", {});
-    auto c = call_async(fx.bus, fx.alice, "slow", {});
-    // one of b and c takes the only queue slot, the other is refused at once
+    b = call_async(fx.bus, fx.alice, "slow", {});
+    // b takes the only queue slot (two submissions at the same moment may
+    // both pass the capacity check, as the executor documents: one at a time)
+    auto queued = [&] {
+        double n = 0;
+        for(auto const& f : fx.sys.metrics().snapshot())
+            if(f.name == "spindle_executor_tasks_queued")
+                for(auto const& x : f.samples)
+                    n += x.value;
+        return n;
+    };
+    BOOST_TEST_REQUIRE(eventually([&] { return queued() == 1; }));
+    c = call_async(fx.bus, fx.alice, "slow", {});
+    // c is refused at once
     BOOST_TEST_REQUIRE(eventually([&] { return fx.bus.stats("slow").busy == 1; }));
     fx.gate->open();
     auto rb = wait(b);
     auto rc = wait(c);
     BOOST_TEST(!wait(a).error);
-    BOOST_TEST((!rb.error) + (!rc.error) == 1);
-    BOOST_TEST((rb.error == code(tool_error::busy) || rc.error == code(tool_error::busy)));
+    BOOST_TEST(!rb.error);
+    BOOST_TEST(rc.error == code(tool_error::busy));
 }
 
 BOOST_AUTO_TEST_CASE(unregister_and_shutdown)
