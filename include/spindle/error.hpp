@@ -39,7 +39,10 @@ enum class error
     /// The operation was cancelled through its stop token.
     cancelled,
     /// A configuration value is out of range.
-    invalid_argument
+    invalid_argument,
+    /// A transport (the remote component) could not send the message: the
+    /// node is not connected, or the message is larger than the server allows.
+    transport_failed
 };
 
 /// The category of @ref error. Its `name()` is `"spindle"`.

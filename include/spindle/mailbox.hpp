@@ -61,7 +61,10 @@ enum class send_status : std::uint8_t
     /// The mailbox was full and its policy dropped this message.
     dropped,
     /// The receiver has stopped (or the reference is empty).
-    stopped
+    stopped,
+    /// A transport refused the message (a remote actor: its node is not
+    /// connected, or the message exceeds the server's payload limit).
+    refused
 };
 
 /// The name of a @ref send_status ("ok", "mailbox_full", "dropped", "stopped").

@@ -8,6 +8,7 @@
 
 #include <spindle/detail/config.hpp>
 #include <spindle/actor.hpp>
+#include <spindle/detail/cell_proxy.hpp>
 #include <spindle/detail/envelope.hpp>
 #include <spindle/detail/spinlock.hpp>
 #include <spindle/enums.hpp>
@@ -126,6 +127,8 @@ public:
     std::shared_ptr<system_state> sys_;
     actor_base* behavior_ = nullptr;
     actor_factory* factory_ = nullptr;
+    /// Set only in a proxy cell (see @ref make_proxy): where its mail goes.
+    cell_proxy* proxy_ = nullptr;
     std::type_info const* type_ = nullptr;
     std::unique_ptr<std::string const> name_;
     std::atomic<std::uint32_t> restarts_{0};
@@ -170,6 +173,31 @@ public:
     bool suspended() const noexcept;
 
     actor_cell(std::shared_ptr<system_state> sys, mailbox_options const& mb);
+
+    /** Makes a proxy cell: an actor of type `type` whose mailbox is
+        elsewhere. It is never scheduled and never in the system's live
+        list; `post` hands every message to `proxy`, which the cell owns
+        until its `release`.
+
+        @param sys The local system (its clock times asks sent through it).
+        @param id The far actor's id.
+        @param name Its name, empty for none.
+    */
+    static boost::intrusive_ptr<actor_cell> make_proxy(system_state& sys, cell_proxy* proxy,
+        actor_id const& id, std::type_info const& type, std::string const& name);
+
+    /** Ends a proxy cell: the far actor is gone (or unreachable). The cell
+        reads as stopped from now on, and every local watcher gets exactly
+        one `down` with `why` and `what`. Later calls do nothing.
+    */
+    void end_proxy(exit_reason why, std::string what) noexcept;
+
+    /** Disposes of a message that cannot be delivered: counted and
+        reported as a dead letter of this actor, a pending reply completed
+        with `reason`.
+    */
+    void dead_letter(envelope* e, error reason) noexcept;
+
     ~actor_cell();
 
     actor_cell(actor_cell const&) = delete;

@@ -48,6 +48,18 @@ struct envelope_vtable
     /// The table's number in the workers' message counts, given to it by
     /// the first worker that counts one of its messages; 0 until then.
     mutable std::atomic<std::uint32_t> tally_index{0};
+
+    /// The message object inside the envelope (user messages only), for a
+    /// proxy cell that serialises it (see `cell_proxy`); null elsewhere.
+    void* (*payload)(envelope* e) noexcept = nullptr;
+
+    /// An ask's `reply_state<R>*` (R is the handler's reply type), null for a
+    /// tell. A proxy that takes the reply over adds its own reference first.
+    void* (*reply)(envelope* e) noexcept = nullptr;
+
+    /// Destroys the envelope without completing its reply (after a proxy
+    /// took the reply over); null where no proxy may receive the envelope.
+    void (*destroy)(envelope* e) noexcept = nullptr;
 };
 
 /// A queued message: an intrusive link, its table, the sender, then the

@@ -69,7 +69,12 @@ struct tell_envelope final : envelope
 
     static void discard(envelope* e, error) noexcept { delete static_cast<tell_envelope*>(e); }
 
-    static constinit inline envelope_vtable table{&invoke, &discard, &typeid(M), &typeid(A)};
+    static void* payload(envelope* e) noexcept { return &static_cast<tell_envelope*>(e)->msg_; }
+
+    static void destroy(envelope* e) noexcept { delete static_cast<tell_envelope*>(e); }
+
+    static constinit inline envelope_vtable table{
+        &invoke, &discard, &typeid(M), &typeid(A), {0}, &payload, nullptr, &destroy};
 };
 
 template<class A, class M, class R>
@@ -112,7 +117,14 @@ struct ask_envelope final : envelope
         p->reply_->complete(boost::system::result<R>(boost::system::in_place_error, reason));
     }
 
-    static constinit inline envelope_vtable table{&invoke, &discard, &typeid(M), &typeid(A)};
+    static void* payload(envelope* e) noexcept { return &static_cast<ask_envelope*>(e)->msg_; }
+
+    static void* reply(envelope* e) noexcept { return static_cast<ask_envelope*>(e)->reply_.get(); }
+
+    static void destroy(envelope* e) noexcept { delete static_cast<ask_envelope*>(e); }
+
+    static constinit inline envelope_vtable table{
+        &invoke, &discard, &typeid(M), &typeid(A), {0}, &payload, &reply, &destroy};
 };
 
 template<class R>

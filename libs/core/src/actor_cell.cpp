@@ -115,8 +115,56 @@ actor_cell::actor_cell(std::shared_ptr<system_state> sys, mailbox_options const&
     }
 }
 
+boost::intrusive_ptr<actor_cell> actor_cell::make_proxy(system_state& sys, cell_proxy* proxy, actor_id const& id,
+    std::type_info const& type, std::string const& name)
+{
+    boost::intrusive_ptr<actor_cell> c(new actor_cell(sys.shared_from_this(), mailbox_options{}), false);
+    c->proxy_ = proxy;
+    c->id_ = id;
+    c->type_ = &type;
+    if(!name.empty())
+        c->name_ = std::make_unique<std::string const>(name);
+    c->started_ = true;
+    c->scheduled_ = true; // never queued on a worker
+    c->state_.store(cell_state::running, std::memory_order_release);
+    return c;
+}
+
+void actor_cell::end_proxy(exit_reason why, std::string what) noexcept
+{
+    lock_.lock();
+    if(closed_)
+    {
+        lock_.unlock();
+        return;
+    }
+    closed_ = true;
+    exit_reason_ = why;
+    if(!what.empty())
+    {
+        try
+        {
+            exit_what_ = std::make_unique<std::string>(std::move(what));
+        }
+        catch(...)
+        {
+            // out of memory: the notices go out without the text
+        }
+    }
+    state_.store(cell_state::stopped, std::memory_order_release);
+    lock_.unlock();
+    notify_watchers();
+}
+
+void actor_cell::dead_letter(envelope* e, error reason) noexcept
+{
+    sys_->dead_letter_(e, *this, reason);
+}
+
 actor_cell::~actor_cell()
 {
+    if(proxy_)
+        proxy_->release(*this);
     // a cell dies only when stopped (mailbox drained) or never started
     for(envelope* e = head_; e;)
     {
@@ -172,6 +220,8 @@ void actor_cell::add_watcher(actor_cell* watcher)
             throw;
         }
         lock_.unlock();
+        if(proxy_)
+            proxy_->watched(*this);
         return;
     }
     lock_.unlock();
@@ -231,6 +281,8 @@ send_status actor_cell::post(envelope* e, bool may_block) noexcept
 {
     if(actor_cell const* from = tl_current_cell)
         e->sender_ = from->id_;
+    if(proxy_) [[unlikely]]
+        return proxy_->post(*this, e, may_block);
     envelope* evicted = nullptr;
     lock_.lock();
     if(closed_)
@@ -329,6 +381,14 @@ send_status actor_cell::post_blocking(envelope* e) noexcept
 
 bool actor_cell::signal(std::uint8_t flags) noexcept
 {
+    if(proxy_) [[unlikely]]
+    {
+        if(state_.load(std::memory_order_acquire) == cell_state::stopped)
+            return false;
+        if(flags & (flag_stop | flag_terminate))
+            proxy_->stop(*this);
+        return true;
+    }
     lock_.lock();
     if(state_.load(std::memory_order_relaxed) == cell_state::stopped || closed_)
     {

@@ -34,6 +34,7 @@ public:
         case error::timer_not_found: return "timer not found";
         case error::cancelled: return "operation cancelled";
         case error::invalid_argument: return "invalid argument";
+        case error::transport_failed: return "transport could not send the message";
         }
         return "unknown spindle error";
     }

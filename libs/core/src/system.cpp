@@ -672,6 +672,7 @@ char const* to_string(send_status s) noexcept
     case send_status::mailbox_full: return "mailbox_full";
     case send_status::dropped: return "dropped";
     case send_status::stopped: return "stopped";
+    case send_status::refused: return "refused";
     }
     return "unknown";
 }
@@ -689,6 +690,7 @@ boost::system::error_code to_error_code(send_status s) noexcept
     case send_status::mailbox_full:
     case send_status::dropped: return error::mailbox_full;
     case send_status::stopped: return error::actor_stopped;
+    case send_status::refused: return error::transport_failed;
     }
     return error::invalid_argument;
 }
