@@ -108,6 +108,12 @@ int main(int argc, char** argv)
             return 0;
         }
         int const n = argc > 3 ? std::stoi(argv[3]) : 1000;
+        // tells are at most once: a ping sent before the pong node is up is lost
+        if(!node.await_published("pong", std::chrono::seconds(30)))
+        {
+            std::cerr << "ping: nobody publishes \"pong\" (start: remote_pingpong pong URL)\n";
+            return 1;
+        }
         auto peer = node.lookup<ponger>("pong");
         auto done = std::make_shared<std::promise<int>>();
         auto result = done->get_future();

@@ -9,6 +9,7 @@
 #include "support.hpp"
 
 #include <spindle/actor.hpp>
+#include <spindle/metrics.hpp>
 #include <spindle/system.hpp>
 
 #include <boost/describe.hpp>
@@ -414,4 +415,37 @@ BOOST_AUTO_TEST_CASE(the_server_restarting_mid_traffic_is_survived)
         return x.has_value();
     }));
     BOOST_TEST(a.stats().reconnects >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_node_reports_itself_in_the_metrics_registry)
+{
+    spindle_test::nats_server server;
+    spindle::system sa, sb;
+    remote::node a(sa, opts("a", server));
+    remote::node b(sb, opts("b", server));
+    b.publish("counter", sb.spawn<counter>());
+    auto c = a.lookup<counter>("counter");
+    BOOST_TEST(c.ask(add{1}, spindle_test::failure_timeout).result().has_value());
+    BOOST_REQUIRE(eventually([&] { return a.stats().peers == 1u; }));
+
+    auto value = [&](std::string const& family) {
+        for(auto const& f : sa.metrics().snapshot())
+            if(f.name == family)
+                for(auto const& s : f.samples)
+                    for(auto const& [k, v] : s.labels)
+                        if(k == "node" && v == "a")
+                            return s.value;
+        return -1.0;
+    };
+    BOOST_TEST(value("spindle_remote_connected") == 1.0);
+    BOOST_TEST(value("spindle_remote_peers") == 1.0);
+    BOOST_TEST(value("spindle_remote_messages_out_total") >= 1.0);
+    BOOST_TEST(value("spindle_remote_asks_in_flight") == 0.0);
+    BOOST_TEST(value("spindle_remote_decode_errors_total") == 0.0);
+    auto d = a.describe().as_object();
+    BOOST_TEST(d.at("name").as_string() == "a");
+    BOOST_TEST(d.at("connected").as_bool());
+    BOOST_TEST(d.at("peers").as_array().size() == 1u);
+    a.close();
+    BOOST_TEST(value("spindle_remote_connected") == -1.0); // gone with the node
 }

@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(tell_and_ask_another_process)
     child pong({"pong", server.url()});
     spindle::system sys;
     remote::node n(sys, opts("tester", server.url()));
-    BOOST_REQUIRE(eventually([&] { return !n.peers().empty(); }));
+    BOOST_REQUIRE(n.await_published("pong", spindle_test::failure_timeout));
 
     auto balls = std::make_shared<std::atomic<int>>(0);
     auto me = sys.spawn<pinger>(balls);
@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_killed_process_gives_exactly_one_down)
     auto o = opts("tester", server.url());
     o.heartbeat_interval = 200ms;
     remote::node n(sys, o);
-    BOOST_REQUIRE(eventually([&] { return !n.peers().empty(); }));
+    BOOST_REQUIRE(n.await_published("pong", spindle_test::failure_timeout));
 
     auto downs = std::make_shared<std::atomic<int>>(0);
     auto last = std::make_shared<std::string>();
@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(a_two_server_cluster_carries_tell_and_ask)
     spindle::system sys;
     remote::node n(sys, opts("tester", s2.url()));
     // the routes carry the pong node's heartbeats once the cluster formed
-    BOOST_REQUIRE(eventually([&] { return !n.peers().empty(); }));
+    BOOST_REQUIRE(n.await_published("pong", spindle_test::failure_timeout));
     auto p = n.lookup<ponger>("pong");
     auto balls = std::make_shared<std::atomic<int>>(0);
     auto me = sys.spawn<pinger>(balls);

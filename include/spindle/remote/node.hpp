@@ -214,6 +214,15 @@ public:
     /// The live nodes of the cluster (not this one).
     std::vector<peer_info> peers() const;
 
+    /** Waits until a live node (this one included) announces `name` in its
+        heartbeat, or `timeout` passes. A node announces a name once its
+        subscription is in place, so messages sent afterwards find it.
+        Parks only the calling fiber (a plain thread sleeps).
+
+        @return true if the name is published.
+    */
+    bool await_published(std::string const& name, std::chrono::nanoseconds timeout) const;
+
     node_stats stats() const;
 
     /** A JSON view for `/api/system` (`system_server::add_section`): this

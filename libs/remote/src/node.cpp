@@ -10,7 +10,9 @@
 #include <spindle/detail/cell_proxy.hpp>
 #include <spindle/event_stream.hpp>
 #include <spindle/log.hpp>
+#include <spindle/metrics.hpp>
 
+#include <boost/fiber/operations.hpp>
 #include <boost/json.hpp>
 
 #include <nats/nats.h>
@@ -246,6 +248,9 @@ public:
     void export_actor(actor_cell* cell, in_table const& in);
 
     void heartbeat_loop() noexcept;
+    node_stats stats() const;
+    void add_metrics();
+    std::vector<metrics::collector_id> collectors_;
     void send_heartbeat(bool leaving) noexcept;
     void fail_pending(boost::system::error_code ec) noexcept;
 
@@ -547,6 +552,7 @@ void node_impl::connect(boost::system::error_code& ec)
         return;
     }
     watcher_ = sys_.spawn<watcher_actor>(weak_from_this());
+    add_metrics();
     send_heartbeat(false);
     hb_thread_ = std::thread([this] { heartbeat_loop(); });
 }
@@ -555,6 +561,9 @@ void node_impl::close() noexcept
 {
     if(closed_.exchange(true))
         return;
+    for(auto id : collectors_)
+        sys_.metrics().remove_collector(id);
+    collectors_.clear();
     {
         std::lock_guard lk(hb_mutex_);
         hb_stop_ = true;
@@ -1249,6 +1258,105 @@ void node_impl::heartbeat_loop() noexcept
     }
 }
 
+node_stats node_impl::stats() const
+{
+    auto const& n = *this;
+    node_stats s;
+    natsConnStatus st = n.conn_ ? natsConnection_Status(n.conn_) : NATS_CONN_STATUS_CLOSED;
+    switch(st)
+    {
+    case NATS_CONN_STATUS_CONNECTED: s.connection = "connected"; break;
+    case NATS_CONN_STATUS_RECONNECTING: s.connection = "reconnecting"; break;
+    case NATS_CONN_STATUS_CONNECTING: s.connection = "connecting"; break;
+    case NATS_CONN_STATUS_DISCONNECTED: s.connection = "disconnected"; break;
+    case NATS_CONN_STATUS_DRAINING_SUBS:
+    case NATS_CONN_STATUS_DRAINING_PUBS: s.connection = "draining"; break;
+    default: s.connection = "closed"; break;
+    }
+    s.connected = st == NATS_CONN_STATUS_CONNECTED;
+    s.reconnects = n.reconnects_.load();
+    if(n.conn_ && !n.closed_.load())
+    {
+        natsStatistics* stats = nullptr;
+        if(natsStatistics_Create(&stats) == NATS_OK)
+        {
+            std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, reconnected = 0;
+            if(natsConnection_GetStats(n.conn_, stats) == NATS_OK &&
+                natsStatistics_GetCounts(stats, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &reconnected) == NATS_OK)
+            {
+                s.messages_in = in_msgs;
+                s.bytes_in = in_bytes;
+                s.messages_out = out_msgs;
+                s.bytes_out = out_bytes;
+            }
+            natsStatistics_Destroy(stats);
+        }
+    }
+    s.sends_refused = n.sends_refused_.load();
+    s.decode_errors = n.decode_errors_.load();
+    s.undeliverable = n.undeliverable_.load();
+    s.asks_lost = n.asks_lost_.load();
+    std::lock_guard lk(n.mutex_);
+    if(!n.closed_.load())
+    {
+        auto dropped = [](natsSubscription* sub) {
+            int64_t d = 0;
+            return sub && natsSubscription_GetDropped(sub, &d) == NATS_OK ? static_cast<std::uint64_t>(d) : 0;
+        };
+        for(auto* sub : n.subs_)
+            s.slow_consumer_drops += dropped(sub);
+        for(auto& [name, p] : n.published_)
+            s.slow_consumer_drops += dropped(p->sub);
+    }
+    for(auto& [id, p] : n.pending_)
+        if(p.entry && !p.entry->done(p.reply))
+            ++s.asks_in_flight;
+    s.peers = n.peers_.size();
+    for(auto& [id, cells] : n.watched_)
+        s.monitors += cells.size();
+    s.monitored = n.monitored_.load();
+    return s;
+}
+
+void node_impl::add_metrics()
+{
+    auto& reg = sys_.metrics();
+    std::weak_ptr<node_impl> weak = weak_from_this();
+    using field = double (*)(node_stats const&);
+    auto add = [&](char const* name, char const* help, metrics::metric_type type, field f) {
+        collectors_.push_back(reg.add_collector(name, help, type, [weak, f](std::vector<metrics::sample>& out) {
+            if(auto n = weak.lock())
+                out.emplace_back(metrics::labels_type{{"node", n->opts_.name}}, f(n->stats()));
+        }));
+    };
+    using mt = metrics::metric_type;
+    add("spindle_remote_connected", "1 while the node's NATS connection is up", mt::gauge,
+        [](node_stats const& s) { return s.connected ? 1.0 : 0.0; });
+    add("spindle_remote_reconnects_total", "NATS reconnections", mt::counter,
+        [](node_stats const& s) { return double(s.reconnects); });
+    add("spindle_remote_messages_in_total", "NATS messages received by the node", mt::counter,
+        [](node_stats const& s) { return double(s.messages_in); });
+    add("spindle_remote_messages_out_total", "NATS messages sent by the node", mt::counter,
+        [](node_stats const& s) { return double(s.messages_out); });
+    add("spindle_remote_bytes_in_total", "NATS payload bytes received by the node", mt::counter,
+        [](node_stats const& s) { return double(s.bytes_in); });
+    add("spindle_remote_bytes_out_total", "NATS payload bytes sent by the node", mt::counter,
+        [](node_stats const& s) { return double(s.bytes_out); });
+    add("spindle_remote_slow_consumer_drops_total", "messages cnats dropped because a subscription fell behind",
+        mt::counter, [](node_stats const& s) { return double(s.slow_consumer_drops); });
+    add("spindle_remote_sends_refused_total", "sends refused (not connected, payload too large, buffer full)",
+        mt::counter, [](node_stats const& s) { return double(s.sends_refused); });
+    add("spindle_remote_decode_errors_total", "inbound messages that could not be read", mt::counter,
+        [](node_stats const& s) { return double(s.decode_errors); });
+    add("spindle_remote_undeliverable_total", "inbound messages for unknown actors or refused by a full mailbox",
+        mt::counter, [](node_stats const& s) { return double(s.undeliverable); });
+    add("spindle_remote_asks_in_flight", "asks sent and not yet answered", mt::gauge,
+        [](node_stats const& s) { return double(s.asks_in_flight); });
+    add("spindle_remote_asks_lost_total", "asks ended because the NATS connection was lost", mt::counter,
+        [](node_stats const& s) { return double(s.asks_lost); });
+    add("spindle_remote_peers", "live peer nodes", mt::gauge, [](node_stats const& s) { return double(s.peers); });
+}
+
 // --- refs in messages ---
 
 boost::json::value encode_ref(actor_cell* cell, in_table const& in)
@@ -1470,64 +1578,28 @@ std::vector<peer_info> node::peers() const
     return out;
 }
 
+bool node::await_published(std::string const& name, std::chrono::nanoseconds timeout) const
+{
+    auto const end = std::chrono::steady_clock::now() + timeout;
+    for(;;)
+    {
+        {
+            std::lock_guard lk(impl_->mutex_);
+            if(impl_->published_.count(name))
+                return true;
+            for(auto const& [id, p] : impl_->peers_)
+                if(std::find(p.actors.begin(), p.actors.end(), name) != p.actors.end())
+                    return true;
+        }
+        if(std::chrono::steady_clock::now() >= end || impl_->closed_.load())
+            return false;
+        boost::this_fiber::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
 node_stats node::stats() const
 {
-    auto& n = *impl_;
-    node_stats s;
-    natsConnStatus st = n.conn_ ? natsConnection_Status(n.conn_) : NATS_CONN_STATUS_CLOSED;
-    switch(st)
-    {
-    case NATS_CONN_STATUS_CONNECTED: s.connection = "connected"; break;
-    case NATS_CONN_STATUS_RECONNECTING: s.connection = "reconnecting"; break;
-    case NATS_CONN_STATUS_CONNECTING: s.connection = "connecting"; break;
-    case NATS_CONN_STATUS_DISCONNECTED: s.connection = "disconnected"; break;
-    case NATS_CONN_STATUS_DRAINING_SUBS:
-    case NATS_CONN_STATUS_DRAINING_PUBS: s.connection = "draining"; break;
-    default: s.connection = "closed"; break;
-    }
-    s.connected = st == NATS_CONN_STATUS_CONNECTED;
-    s.reconnects = n.reconnects_.load();
-    if(n.conn_ && !n.closed_.load())
-    {
-        natsStatistics* stats = nullptr;
-        if(natsStatistics_Create(&stats) == NATS_OK)
-        {
-            std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, reconnected = 0;
-            if(natsConnection_GetStats(n.conn_, stats) == NATS_OK &&
-                natsStatistics_GetCounts(stats, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &reconnected) == NATS_OK)
-            {
-                s.messages_in = in_msgs;
-                s.bytes_in = in_bytes;
-                s.messages_out = out_msgs;
-                s.bytes_out = out_bytes;
-            }
-            natsStatistics_Destroy(stats);
-        }
-    }
-    s.sends_refused = n.sends_refused_.load();
-    s.decode_errors = n.decode_errors_.load();
-    s.undeliverable = n.undeliverable_.load();
-    s.asks_lost = n.asks_lost_.load();
-    std::lock_guard lk(n.mutex_);
-    if(!n.closed_.load())
-    {
-        auto dropped = [](natsSubscription* sub) {
-            int64_t d = 0;
-            return sub && natsSubscription_GetDropped(sub, &d) == NATS_OK ? static_cast<std::uint64_t>(d) : 0;
-        };
-        for(auto* sub : n.subs_)
-            s.slow_consumer_drops += dropped(sub);
-        for(auto& [name, p] : n.published_)
-            s.slow_consumer_drops += dropped(p->sub);
-    }
-    for(auto& [id, p] : n.pending_)
-        if(p.entry && !p.entry->done(p.reply))
-            ++s.asks_in_flight;
-    s.peers = n.peers_.size();
-    for(auto& [id, cells] : n.watched_)
-        s.monitors += cells.size();
-    s.monitored = n.monitored_.load();
-    return s;
+    return impl_->stats();
 }
 
 boost::json::value node::describe() const
