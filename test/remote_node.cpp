@@ -286,6 +286,17 @@ BOOST_AUTO_TEST_CASE(a_malformed_message_is_an_error_and_the_node_keeps_serving)
     BOOST_REQUIRE(request("test.get_total", "{}", &r) == NATS_OK);
     BOOST_TEST(std::string(natsMsg_GetData(r), natsMsg_GetDataLength(r)) == "5");
     natsMsg_Destroy(r);
+
+    // an actor id that was never sent out is not addressable, even when guessed right
+    natsMsg* m = nullptr;
+    auto const guessed = "spindle.node." + b.id().to_string() + ".actor." + spindle::actor_id::generate().to_string();
+    natsMsg_Create(&m, guessed.c_str(), nullptr, "{}", 2);
+    natsMsgHeader_Set(m, "Spindle-Type", "test.get_total");
+    BOOST_REQUIRE(natsConnection_RequestMsg(&r, nc, m, 60000) == NATS_OK);
+    natsMsg_Destroy(m);
+    BOOST_TEST(error_of(r) == "spindle:" + std::to_string(int(spindle::error::unknown_actor)));
+    natsMsg_Destroy(r);
+    BOOST_TEST(b.stats().undeliverable == 1u);
     natsConnection_Destroy(nc);
 }
 
