@@ -7,7 +7,7 @@
 #define SPINDLE_DETAIL_CELL_PROXY_HPP
 
 #include <spindle/detail/config.hpp>
-#include <spindle/enums.hpp>
+#include <spindle/mailbox.hpp>
 
 namespace spindle::detail {
 
