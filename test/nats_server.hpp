@@ -70,7 +70,8 @@ public:
         @param max_payload the server's max_payload, 0 for its default.
         @param routes other servers' cluster URLs to route to (a cluster).
     */
-    explicit nats_server(int port = 0, int max_payload = 0, std::vector<std::string> routes = {}, bool cluster = false)
+    explicit nats_server(int port = 0, int max_payload = 0, std::vector<std::string> routes = {}, bool cluster = false,
+        std::string authorization = {})
         : port_(port ? port : free_port()), routes_(std::move(routes))
     {
         if(cluster || !routes_.empty())
@@ -80,6 +81,8 @@ public:
         f << "listen: 127.0.0.1:" << port_ << "\n";
         if(max_payload)
             f << "max_payload: " << max_payload << "\n";
+        if(!authorization.empty())
+            f << "authorization { " << authorization << " }\n";
         if(cluster_port_)
         {
             f << "cluster {\n  name: spindle_test\n  listen: 127.0.0.1:" << cluster_port_ << "\n";

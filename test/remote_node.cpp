@@ -460,3 +460,79 @@ BOOST_AUTO_TEST_CASE(the_node_reports_itself_in_the_metrics_registry)
     a.close();
     BOOST_TEST(value("spindle_remote_connected") == -1.0); // gone with the node
 }
+
+BOOST_AUTO_TEST_CASE(credentials_are_passed_to_the_server)
+{
+    spindle_test::nats_server server(0, 0, {}, false, "user: spindle, password: s3cret");
+    spindle::system sa;
+    {
+        auto o = opts("a", server);
+        o.user = "spindle";
+        o.password = "s3cret";
+        remote::node a(sa, o);
+        BOOST_TEST(a.stats().connected);
+    }
+    auto bad = opts("b", server);
+    bad.user = "spindle";
+    bad.password = "wrong";
+    bad.max_reconnects = 0;
+    boost::system::error_code ec;
+    remote::node b(sa, bad, ec);
+    BOOST_TEST(ec == remote::make_error_code(remote::error::not_connected));
+    BOOST_CHECK_THROW(remote::node(sa, bad), spindle::system_error);
+    try
+    {
+        remote::node c(sa, bad);
+    }
+    catch(spindle::system_error const& e)
+    {
+        // the message names the servers it tried
+        BOOST_TEST(std::string(e.what()).find(server.url()) != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find("Authentication Violation") != std::string::npos, e.what());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_token_is_passed_to_the_server)
+{
+    spindle_test::nats_server server(0, 0, {}, false, "token: t0ken");
+    spindle::system sa;
+    auto o = opts("a", server);
+    o.token = "t0ken";
+    remote::node a(sa, o);
+    BOOST_TEST(a.stats().connected);
+}
+
+BOOST_AUTO_TEST_CASE(the_first_reachable_server_of_the_list_is_used)
+{
+    spindle_test::nats_server server;
+    spindle::system sa, sb;
+    auto o = opts("a", server);
+    o.servers = {"nats://127.0.0.1:" + std::to_string(spindle_test::free_port()), server.url()};
+    remote::node a(sa, o);
+    remote::node b(sb, opts("b", server));
+    b.publish("counter", sb.spawn<counter>());
+    BOOST_TEST(a.lookup<counter>("counter").ask(add{3}, spindle_test::failure_timeout).result().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name)
+{
+    spindle::system sa;
+    remote::node_options o;
+    o.servers.clear();
+    boost::system::error_code ec;
+    remote::node a(sa, o, ec);
+    BOOST_TEST(ec == spindle_test::code(spindle::error::invalid_argument));
+    o = {};
+    o.heartbeat_misses = 0;
+    remote::node b(sa, o, ec);
+    BOOST_TEST(ec == spindle_test::code(spindle::error::invalid_argument));
+    try
+    {
+        remote::node c(sa, o);
+        BOOST_FAIL("heartbeat_misses = 0 accepted");
+    }
+    catch(spindle::system_error const& e)
+    {
+        BOOST_TEST(std::string(e.what()).find("heartbeat_misses") != std::string::npos, e.what());
+    }
+}

@@ -201,6 +201,8 @@ public:
         asks_lost_{0};
     std::atomic<bool> closed_{false};
     std::atomic<std::uint64_t> monitored_{0};
+    /// Why connect() failed, for the exception's text.
+    std::string problem_;
     std::atomic<int> subs_alive_{0};
 
     std::mutex hb_mutex_;
@@ -424,12 +426,20 @@ struct options_ptr
 
 void node_impl::connect(boost::system::error_code& ec)
 {
-    if(opts_.servers.empty() || opts_.heartbeat_interval.count() <= 0 || opts_.heartbeat_misses == 0 ||
-        !valid_name(prefix_) || opts_.name.empty())
-    {
+    auto refuse = [&](char const* what) {
+        problem_ = what;
         ec = spindle::error::invalid_argument;
-        return;
-    }
+    };
+    if(opts_.servers.empty())
+        return refuse("node_options::servers is empty");
+    if(opts_.heartbeat_interval.count() <= 0)
+        return refuse("node_options::heartbeat_interval must be positive");
+    if(opts_.heartbeat_misses == 0)
+        return refuse("node_options::heartbeat_misses must be at least 1");
+    if(!valid_name(prefix_))
+        return refuse("node_options::subject_prefix must be a valid subject token");
+    if(opts_.name.empty())
+        return refuse("node_options::name is empty");
     options_ptr o;
     natsStatus s = natsOptions_Create(&o.o);
     std::vector<char const*> urls;
@@ -470,13 +480,15 @@ void node_impl::connect(boost::system::error_code& ec)
         s = natsOptions_SetReconnectedCB(o.o, &on_reconnected, this);
     if(s != NATS_OK)
     {
+        problem_ = std::string("cnats refused the options: ") + nats_GetLastError(nullptr);
         ec = spindle::error::invalid_argument;
         return;
     }
     s = natsConnection_Connect(&conn_, o.o);
     if(s != NATS_OK)
     {
-        SPINDLE_LOG(warning, "remote") << "node " << opts_.name << ": cannot connect to NATS: " << natsStatus_GetText(s);
+        problem_ = std::string("cannot connect: ") + natsStatus_GetText(s);
+        SPINDLE_LOG(warning, "remote") << "node " << opts_.name << ": " << problem_;
         conn_ = nullptr;
         ec = make_error_code(error::not_connected);
         return;
@@ -1431,7 +1443,7 @@ node::node(spindle::system& sys, node_options opts)
         std::string what = "spindle::remote::node: cannot join NATS as '" + impl_->opts_.name + "' (servers:";
         for(auto const& s : impl_->opts_.servers)
             what += " " + s;
-        what += ")";
+        what += "): " + impl_->problem_;
         impl_->close();
         spindle::detail::throw_error(ec, what.c_str());
     }
