@@ -137,6 +137,30 @@ struct verdict
     char const* why = "";
 };
 
+bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept
+{
+    return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+/* RFC 9112 3.2: a request target is in origin-form (`/path`), in
+   absolute-form (`http://host/path`), in asterisk-form (`*`, for OPTIONS
+   only) or in authority-form (`host:port`, for CONNECT only, which a
+   server that is not a proxy does not serve). */
+verdict check_target_form(verb method, std::string_view target) noexcept
+{
+    if(target.front() == '/')
+        return {};
+    if(target == "*")
+    {
+        if(method == verb::options)
+            return {};
+        return {status::bad_request, "asterisk-form request target is only for OPTIONS"};
+    }
+    if(starts_with_icase(target, "http://") || starts_with_icase(target, "https://"))
+        return {};
+    return {status::bad_request, "request target is not a path or an absolute URI"};
+}
+
 /* The framing checks Beast 1.81's parser leaves to us (it accepts, for
    instance, `Transfer-Encoding: gzip` without chunked, a chunked coding
    that is not the last one, or a Transfer-Encoding before a
@@ -148,6 +172,8 @@ verdict check_request(bhttp::request_header<> const& h, std::size_t target_limit
         return {status::uri_too_long, "request target too long"};
     if(h.target().empty())
         return {status::bad_request, "empty request target"};
+    if(auto const form = check_target_form(h.method(), h.target()); form.code != status::ok)
+        return form;
     int hosts = 0;
     int lengths = 0;
     std::vector<std::string_view> codings;
@@ -246,7 +272,7 @@ struct shared_state
     std::string allow_all;                                 // for OPTIONS *
 
     std::atomic<bool> stopping{false};
-    std::atomic<std::uint64_t> accepted{0}, refused{0}, requests{0}, rejected{0}, timeouts{0};
+    std::atomic<std::uint64_t> accepted{0}, refused{0}, evicted{0}, requests{0}, rejected{0}, timeouts{0};
     std::atomic<std::size_t> open{0};
 
     std::mutex m;
@@ -288,6 +314,23 @@ public:
 
     /// After `detach`, with no thread running the context: frees the buffers.
     virtual void release() noexcept = 0;
+
+    /// Any thread, after `claim_for_eviction` succeeded: closes the
+    /// connection if it still waits for a request, else after its response.
+    virtual void evict() = 0;
+
+    /** When the connection started waiting for the request it has not
+        completely received (steady clock, ns): 0 while it handles or
+        answers one, or once closed; `evicting` once chosen for eviction. */
+    std::atomic<std::int64_t> waiting_since{0};
+
+    static constexpr std::int64_t evicting = -1;
+
+    /// Marks the connection as chosen, if it still waits since `since`.
+    bool claim_for_eviction(std::int64_t since) noexcept
+    {
+        return waiting_since.compare_exchange_strong(since, evicting, std::memory_order_acq_rel);
+    }
 };
 
 namespace {
@@ -304,6 +347,7 @@ public:
         , sock_(std::move(sock))
         , timer_(sock_.get_executor())
         , buf_(st_->opts.header_limit + st_->opts.body_limit + 2 * read_chunk)
+        , first_deadline_(clock_type::now() + st_->opts.first_request_timeout)
         , counted_(counted)
         , refuse_(refuse)
     {
@@ -377,6 +421,29 @@ public:
         });
     }
 
+    void evict() override
+    {
+        asio::dispatch(sock_.get_executor(), [self = self()] {
+            switch(self->phase_)
+            {
+            case phase::idle:
+            case phase::reading:
+                self->st_->evicted.fetch_add(1, std::memory_order_relaxed);
+                self->close_now();
+                break;
+            case phase::handling:
+            case phase::writing:
+                // completed its request just as it was chosen: answered, then closed
+                self->st_->evicted.fetch_add(1, std::memory_order_relaxed);
+                self->close_after_ = true;
+                break;
+            case phase::lingering:
+            case phase::closed:
+                break;
+            }
+        });
+    }
+
     void detach() noexcept override
     {
         std::lock_guard lk(gate_);
@@ -418,6 +485,10 @@ private:
     std::mutex gate_; ///< deliveries from other threads against `detach`
     clock_type::time_point deadline_ = clock_type::time_point::max();
     clock_type::time_point timer_at_{};
+    clock_type::time_point first_deadline_; ///< the first request must be in by then
+    std::size_t chunk_ext_bytes_ = 0;       ///< of the request being read
+    bool chunk_ext_too_long_ = false;
+    bool served_ = false;                   ///< a request was read completely
     std::size_t lingered_ = 0;
     phase phase_ = phase::idle;
     bool timer_armed_ = false;
@@ -426,6 +497,7 @@ private:
     bool keep_alive_ = false;  ///< of the response being written
     bool head_request_ = false;
     bool header_checked_ = false; ///< of the request being read
+    bool version_checked_ = false; ///< the request line's version was looked at
     bool detached_ = false;       ///< guarded by gate_
     bool registered_ = false;
     bool counted_;
@@ -443,9 +515,47 @@ private:
 
     void set_deadline(clock_type::duration d)
     {
-        deadline_ = clock_type::now() + d;
+        set_deadline_at(clock_type::now() + d);
+    }
+
+    void set_deadline_at(clock_type::time_point tp)
+    {
+        deadline_ = tp;
         if(!timer_armed_ || deadline_ < timer_at_)
             arm(deadline_);
+    }
+
+    // Waiting for a request (idle or reading it): until `d` from `now`, and
+    // on a connection that has not completed one yet, no later than its
+    // first-request deadline. False if the connection was chosen for
+    // eviction meanwhile (then it is closed).
+    bool wait_for_request(clock_type::time_point now, clock_type::duration d)
+    {
+        auto tp = now + d;
+        if(!served_ && first_deadline_ < tp)
+            tp = first_deadline_;
+        set_deadline_at(tp);
+        auto cur = waiting_since.load(std::memory_order_relaxed);
+        if(cur == evicting)
+            return false;
+        if(cur == 0)
+        {
+            auto const since = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+            if(!waiting_since.compare_exchange_strong(cur, since, std::memory_order_acq_rel))
+                return false; // chosen meanwhile
+        }
+        return true;
+    }
+
+    // Has a complete request (or is refusing one): not evictable now.
+    // False if it was chosen for eviction first.
+    bool stop_waiting() noexcept
+    {
+        auto cur = waiting_since.load(std::memory_order_relaxed);
+        while(cur != evicting)
+            if(waiting_since.compare_exchange_weak(cur, 0, std::memory_order_acq_rel))
+                return true;
+        return false;
     }
 
     void clear_deadline() noexcept { deadline_ = clock_type::time_point::max(); }
@@ -511,11 +621,13 @@ private:
         timed_out_ = false;
         if(buf_.size() != 0)
         {
-            begin_request(); // a pipelined request is already here
+            if(!begin_request()) // a pipelined request is already here
+                return close_now();
             return parse();
         }
         phase_ = phase::idle;
-        set_deadline(st_->opts.idle_timeout);
+        if(!wait_for_request(clock_type::now(), st_->opts.idle_timeout))
+            return close_now();
         sock_.async_read_some(buf_.prepare(read_chunk),
             [self = self()](boost::system::error_code ec, std::size_t n) {
                 if(self->phase_ == phase::closed)
@@ -523,19 +635,66 @@ private:
                 if(ec)
                     return self->close_now();
                 self->buf_.commit(n);
-                self->begin_request();
+                if(!self->begin_request())
+                    return self->close_now();
                 self->parse();
             });
     }
 
-    void begin_request()
+    // Counts the chunk extensions of the request being read.
+    struct chunk_header_cb
+    {
+        basic_connection* self;
+        void operator()(std::uint64_t, beast::string_view ext, boost::system::error_code& ec)
+        {
+            self->chunk_ext_bytes_ += ext.size();
+            if(self->chunk_ext_bytes_ > self->st_->opts.chunk_extensions_limit)
+            {
+                self->chunk_ext_too_long_ = true;
+                ec = bhttp::error::bad_chunk_extension;
+            }
+        }
+    };
+    chunk_header_cb chunk_cb_{this};
+
+    // False if the connection was chosen for eviction (then it closes).
+    bool begin_request()
     {
         phase_ = phase::reading;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(st_->opts.header_limit));
         parser_->body_limit(st_->opts.body_limit);
+        parser_->on_chunk_header(chunk_cb_);
+        chunk_ext_bytes_ = 0;
+        chunk_ext_too_long_ = false;
         header_checked_ = false;
-        set_deadline(st_->opts.read_timeout);
+        version_checked_ = false;
+        return wait_for_request(clock_type::now(), st_->opts.read_timeout);
+    }
+
+    /* RFC 9112 2.3: a request of a higher minor version of HTTP/1 is
+       answered as HTTP/1.1. Beast 1.81 refuses anything but 1.0 and 1.1,
+       so the request line's version is rewritten before Beast reads it
+       (it parses the request line only once the whole header is here). */
+    void normalize_version() noexcept
+    {
+        auto const data = buf_.data();
+        char* const p = static_cast<char*>(data.data());
+        std::string_view const s(p, data.size());
+        auto const eol = s.find("\r\n");
+        if(eol == std::string_view::npos)
+        {
+            // the line is not complete yet; past the header limit Beast refuses it anyway
+            version_checked_ = s.size() > st_->opts.header_limit;
+            return;
+        }
+        version_checked_ = true;
+        constexpr std::string_view http1 = "HTTP/1.";
+        if(eol < http1.size() + 2)
+            return;
+        auto const v = eol - http1.size() - 1;
+        if(s[v - 1] == ' ' && s.substr(v, http1.size()) == http1 && s[eol - 1] >= '2' && s[eol - 1] <= '9')
+            p[eol - 1] = '1';
     }
 
     // Parses what the buffer holds; then dispatches, refuses, or reads more.
@@ -546,6 +705,8 @@ private:
             bool need_more = buf_.size() == 0;
             if(!need_more)
             {
+                if(!version_checked_)
+                    normalize_version();
                 boost::system::error_code ec;
                 auto const used = parser_->put(buf_.data(), ec);
                 buf_.consume(used);
@@ -658,6 +819,8 @@ private:
                                      : reject(status::request_header_fields_too_large, "request header too large");
         if(ec == bhttp::error::body_limit)
             return reject(status::payload_too_large, "request body too large");
+        if(chunk_ext_too_long_)
+            return reject(status::bad_request, "chunk extensions too long");
         if(ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
            ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category())
             return close_now(); // the client went away, or a socket error
@@ -671,6 +834,9 @@ private:
     {
         phase_ = phase::handling;
         clear_deadline();
+        served_ = true;
+        if(!stop_waiting())
+            close_after_ = true; // chosen for eviction as the request completed: answered, then closed
         st_->requests.fetch_add(1, std::memory_order_relaxed);
         req_ = parser_->release();
         parser_.reset();
@@ -737,6 +903,7 @@ private:
     /// Refuses the request being read: answers and closes.
     void reject(status s, std::string_view why)
     {
+        stop_waiting();
         st_->rejected.fetch_add(1, std::memory_order_relaxed);
         SPINDLE_LOG(debug, "http") << "refused a request: " << static_cast<unsigned>(s) << ' ' << why;
         parser_.reset();
@@ -896,6 +1063,7 @@ private:
         if(phase_ == phase::closed)
             return;
         phase_ = phase::closed;
+        waiting_since.store(0, std::memory_order_relaxed);
         clear_deadline();
         boost::system::error_code ignored;
         sock_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -1028,7 +1196,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>
             }));
             return;
         }
-        bool const refuse = st->open.load(std::memory_order_relaxed) >= st->opts.max_connections;
+        bool const refuse =
+            st->open.load(std::memory_order_relaxed) >= st->opts.max_connections && !evict_one();
         if(refuse)
             st->refused.fetch_add(1, std::memory_order_relaxed);
         else
@@ -1046,6 +1215,43 @@ struct server::impl : std::enable_shared_from_this<server::impl>
             SPINDLE_LOG(warning, "http") << "cannot serve a connection: " << e.what();
         }
         do_accept();
+    }
+
+    /* At the cap: closes the connection that has waited longest for a
+       request it has not completely sent (a silent or trickling client, or
+       an idle kept-alive one) to make room. False if every connection is
+       busy with a request. Scans the connections: only at the cap. */
+    bool evict_one()
+    {
+        std::shared_ptr<detail::connection> victim;
+        for(int attempt = 0; attempt < 4 && !victim; ++attempt)
+        {
+            std::lock_guard lk(st->m);
+            detail::connection* oldest = nullptr;
+            std::int64_t oldest_since = 0;
+            std::weak_ptr<detail::connection> const* oldest_weak = nullptr;
+            for(auto const& [p, w] : st->live)
+            {
+                auto const since = p->waiting_since.load(std::memory_order_relaxed);
+                if(since > 0 && (oldest == nullptr || since < oldest_since))
+                {
+                    oldest = p;
+                    oldest_since = since;
+                    oldest_weak = &w;
+                }
+            }
+            if(oldest == nullptr)
+                return false;
+            if(!oldest->claim_for_eviction(oldest_since))
+                continue; // it got a request or was closed meanwhile: look again
+            victim = oldest_weak->lock();
+            if(!victim)
+                return true; // being destroyed: its slot is free anyway
+        }
+        if(!victim)
+            return false;
+        victim->evict();
+        return true;
     }
 
     std::vector<std::shared_ptr<detail::connection>> live_connections()
@@ -1068,6 +1274,7 @@ void validate(server_options const& o)
        o.target_limit > o.header_limit || o.header_limit > 0xffffffffu ||
        o.read_timeout <= std::chrono::nanoseconds::zero() || o.idle_timeout <= std::chrono::nanoseconds::zero() ||
        o.write_timeout <= std::chrono::nanoseconds::zero() ||
+       o.first_request_timeout <= std::chrono::nanoseconds::zero() ||
        o.shutdown_deadline < std::chrono::nanoseconds::zero())
         spindle::detail::throw_error(error::invalid_argument, "spindle::http::server_options");
 }
@@ -1363,6 +1570,7 @@ server_stats server::stats() const noexcept
     server_stats s;
     s.accepted = st.accepted.load(std::memory_order_relaxed);
     s.refused = st.refused.load(std::memory_order_relaxed);
+    s.evicted = st.evicted.load(std::memory_order_relaxed);
     s.requests = st.requests.load(std::memory_order_relaxed);
     s.rejected = st.rejected.load(std::memory_order_relaxed);
     s.timeouts = st.timeouts.load(std::memory_order_relaxed);
