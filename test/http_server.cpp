@@ -14,6 +14,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <string>
@@ -579,6 +580,69 @@ BOOST_AUTO_TEST_CASE(connection_cap)
     BOOST_REQUIRE(res);
     BOOST_TEST(res->result_int() == 200);
     BOOST_TEST(srv.stats().refused == 1u);
+}
+
+// The series of spindle_http_requests_total: by route (never the raw
+// target), method and code, with a bounded number of series per route.
+BOOST_AUTO_TEST_CASE(requests_are_counted_by_route_method_and_code)
+{
+    http::server srv;
+    add_routes(srv);
+    srv.route("/code", [](http::request const& req) {
+        auto const target = std::string(req.target());
+        auto const code = std::stoi(target.substr(target.find('?') + 1));
+        return http::make_response(req, static_cast<http::status>(code), "");
+    });
+    BOOST_TEST(srv.request_stats().empty());
+    srv.start();
+    auto total = [&] {
+        std::uint64_t n = 0;
+        for(auto const& r : srv.request_stats())
+            n += r.count;
+        return n;
+    };
+    auto find = [&](std::string const& path, std::string const& method, unsigned code) -> http::route_stats {
+        for(auto const& r : srv.request_stats())
+            if(r.path == path && r.method == method && r.code == code)
+                return r;
+        return {};
+    };
+    http_connection c(srv.port());
+    BOOST_REQUIRE(c.exchange(get_request("/hello")));
+    BOOST_REQUIRE(c.exchange(get_request("/hello?x=1")));
+    BOOST_REQUIRE(c.exchange("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n", true));
+    BOOST_REQUIRE(c.exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab"));
+    BOOST_REQUIRE(c.exchange(get_request("/nowhere/at/all")));
+    BOOST_REQUIRE(c.exchange("DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+    BOOST_REQUIRE(c.exchange(get_request("/throw")));
+    expect_refused(srv.port(), "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400); // refused: not counted here
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return total() == 7u; }));
+    BOOST_TEST(find("/hello", "GET", 200).count == 2u);
+    BOOST_TEST(find("/hello", "HEAD", 200).count == 1u);
+    BOOST_TEST(find("/echo", "POST", 200).count == 1u);
+    BOOST_TEST(find("other", "GET", 404).count == 1u);
+    BOOST_TEST(find("/hello", "DELETE", 405).count == 1u);
+    BOOST_TEST(find("/throw", "GET", 500).count == 1u);
+    auto const bounds = http::server::request_duration_bounds();
+    BOOST_TEST(bounds.size() == 19u);
+    for(auto const& r : srv.request_stats())
+    {
+        BOOST_TEST(r.path.find('?') == std::string::npos);
+        BOOST_REQUIRE(r.duration_buckets.size() == bounds.size() + 1);
+        BOOST_TEST(r.duration_buckets.back() == r.count);
+        BOOST_TEST(std::is_sorted(r.duration_buckets.begin(), r.duration_buckets.end()));
+        BOOST_TEST(r.duration_sum >= 0);
+    }
+    // 40 codes on one route: 31 series of their own, the rest in one "other"
+    for(int i = 0; i < 40; ++i)
+        BOOST_REQUIRE(c.exchange(get_request("/code?" + std::to_string(200 + i))));
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return total() == 47u; }));
+    std::size_t own = 0;
+    for(auto const& r : srv.request_stats())
+        if(r.path == "/code" && r.code != 0)
+            ++own;
+    BOOST_TEST(own == 31u);
+    BOOST_TEST(find("/code", "other", 0).count == 9u);
 }
 
 BOOST_AUTO_TEST_CASE(stop_closes_idle_connections_and_finishes_responses)

@@ -23,8 +23,10 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 /** @file
     An embeddable HTTP/1.1 server on Boost.Beast, for a service's
@@ -163,6 +165,30 @@ struct server_stats
     std::uint64_t rejected = 0;  ///< requests refused before routing (400, 408, 413, 414, 431, 501)
     std::uint64_t timeouts = 0;  ///< connections closed by a read, idle or write timeout
     std::size_t open = 0;        ///< connections alive now (after @ref server::stop, those an unsent responder still holds)
+};
+
+/** Requests answered for one route, method and status code: see
+    @ref server::request_stats. */
+struct route_stats
+{
+    /// The route's path; "other" for requests no route matched (404, `OPTIONS *`).
+    std::string path;
+
+    /// `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`, or "other".
+    std::string method;
+
+    /// The status code sent; 0 for the overflow series (see @ref server::request_stats).
+    unsigned code = 0;
+
+    /// Requests answered.
+    std::uint64_t count = 0;
+
+    /// Their total time, in seconds, from the request read completely to its response written.
+    double duration_sum = 0;
+
+    /** Cumulative counts per bound of @ref server::request_duration_bounds,
+        then one for `+Inf` (equal to `count`). */
+    std::vector<std::uint64_t> duration_buckets;
 };
 
 namespace detail {
@@ -352,6 +378,26 @@ public:
 
     /// Running totals.
     server_stats stats() const noexcept;
+
+    /** Requests answered since @ref start, by route (the path a route was
+        given, not the raw target, so query strings and unknown paths
+        cannot multiply the series), method and status code, with their
+        durations. Requests refused before routing (400, 408, 413, 414,
+        431) are in `stats().rejected` instead. Each route keeps up to 31
+        method and code pairs; requests past them count in one more
+        series with method "other" and code 0.
+
+        @return One entry per route, method and code seen; empty before
+        @ref start.
+        @throws std::bad_alloc If memory runs out.
+        @par Thread safety
+        Any thread; counts are read without stopping the server (each
+        entry is consistent in itself).
+    */
+    std::vector<route_stats> request_stats() const;
+
+    /// The upper bounds, in seconds, of the request duration histogram: 10 µs to 10 s.
+    static std::span<double const> request_duration_bounds() noexcept;
 
     /// The options in force.
     server_options const& options() const noexcept;

@@ -73,14 +73,105 @@ void lower_priority(int nice) noexcept
 
 
 // The methods an OPTIONS * request is told about, and the order `Allow`
-// lists them in.
+// lists them in; also the methods request counts name (others: "other").
 constexpr verb allow_order[] = {
     verb::get, verb::head, verb::post, verb::put, verb::patch, verb::delete_, verb::options};
+constexpr unsigned method_other = std::size(allow_order);
+
+// The request duration histogram's bounds: 10 us to 10 s in 1-2.5-5 steps
+// (metrics::default_buckets), in ns for integer comparisons.
+constexpr std::array<std::uint64_t, 19> duration_bounds_ns = {
+    10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
+    1'000'000, 2'500'000, 5'000'000, 10'000'000, 25'000'000, 50'000'000,
+    100'000'000, 250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
+constexpr std::size_t duration_bucket_count = duration_bounds_ns.size() + 1;
+
+/* Requests answered, by method and status code, for one route: a few
+   slots claimed on first use (no lock; a key is never released), each
+   with a duration histogram. Past the slots, requests count in the last
+   one, whose method and code are "other". */
+struct request_slot
+{
+    std::atomic<std::uint32_t> key{0}; // (method index + 1) << 16 | code; 0: free
+    std::atomic<std::uint64_t> sum_ns{0};
+    std::array<std::atomic<std::uint64_t>, duration_bucket_count> buckets{}; // not cumulative; the last: +Inf
+};
+
+constexpr std::size_t request_slots = 32;
+constexpr std::uint32_t overflow_key = (std::uint32_t(method_other) + 1) << 16;
+
+struct request_counters
+{
+    std::array<request_slot, request_slots> slots;
+
+    void observe(unsigned method, unsigned code, std::chrono::nanoseconds d) noexcept
+    {
+        std::uint32_t const key = (std::uint32_t(method) + 1) << 16 | (code & 0xffff);
+        request_slot* slot = &slots.back();
+        for(std::size_t i = 0; i + 1 < slots.size(); ++i)
+        {
+            auto& s = slots[i];
+            auto k = s.key.load(std::memory_order_acquire);
+            if(k == 0 && s.key.compare_exchange_strong(k, key, std::memory_order_acq_rel))
+                k = key;
+            if(k == key)
+            {
+                slot = &s;
+                break;
+            }
+        }
+        if(slot == &slots.back())
+        {
+            std::uint32_t k = 0;
+            slot->key.compare_exchange_strong(k, overflow_key, std::memory_order_relaxed);
+        }
+        auto const ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
+        std::size_t b = 0;
+        while(b < duration_bounds_ns.size() && ns > duration_bounds_ns[b])
+            ++b;
+        slot->buckets[b].fetch_add(1, std::memory_order_relaxed);
+        slot->sum_ns.fetch_add(ns, std::memory_order_relaxed);
+    }
+
+    void read(std::string_view path, std::vector<route_stats>& out) const
+    {
+        for(auto const& s : slots)
+        {
+            auto const key = s.key.load(std::memory_order_acquire);
+            if(key == 0)
+                continue;
+            route_stats r;
+            r.path = path;
+            unsigned const m = (key >> 16) - 1;
+            r.method = m < std::size(allow_order) ? std::string(bhttp::to_string(allow_order[m])) : "other";
+            r.code = key == overflow_key && &s == &slots.back() ? 0 : key & 0xffff;
+            r.duration_buckets.reserve(duration_bucket_count);
+            std::uint64_t cumulative = 0;
+            for(auto const& b : s.buckets)
+            {
+                cumulative += b.load(std::memory_order_relaxed);
+                r.duration_buckets.push_back(cumulative);
+            }
+            r.count = cumulative;
+            r.duration_sum = static_cast<double>(s.sum_ns.load(std::memory_order_relaxed)) * 1e-9;
+            out.push_back(std::move(r));
+        }
+    }
+};
+
+unsigned method_index(verb v) noexcept
+{
+    for(unsigned i = 0; i < std::size(allow_order); ++i)
+        if(allow_order[i] == v)
+            return i;
+    return method_other;
+}
 
 struct route_entry
 {
     std::vector<std::pair<verb, async_handler_type>> handlers;
     std::string allow; // computed at start
+    std::unique_ptr<request_counters> counters = std::make_unique<request_counters>();
 
     async_handler_type const* find(verb v) const noexcept
     {
@@ -270,6 +361,8 @@ struct shared_state
     server_options opts;
     std::unordered_map<std::string, route_entry, path_hash, std::equal_to<>> routes; // fixed once started
     std::string allow_all;                                 // for OPTIONS *
+    request_counters other_requests;                       // requests no route matched
+    std::atomic<bool> routes_fixed{false};                 // started: `routes` no longer changes
 
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> accepted{0}, refused{0}, evicted{0}, requests{0}, rejected{0}, timeouts{0};
@@ -489,6 +582,10 @@ private:
     std::size_t chunk_ext_bytes_ = 0;       ///< of the request being read
     bool chunk_ext_too_long_ = false;
     bool served_ = false;                   ///< a request was read completely
+    request_counters* counters_ = nullptr;  ///< where the response being sent counts
+    clock_type::time_point dispatched_at_{};
+    unsigned method_index_ = method_other;
+    unsigned code_ = 0;
     std::size_t lingered_ = 0;
     phase phase_ = phase::idle;
     bool timer_armed_ = false;
@@ -842,6 +939,9 @@ private:
         parser_.reset();
         head_request_ = req_.method() == verb::head;
         keep_alive_ = req_.keep_alive();
+        dispatched_at_ = clock_type::now();
+        method_index_ = method_index(req_.method());
+        counters_ = &st_->other_requests;
 
         if(req_.method() == verb::unknown)
             return respond_error(status::not_implemented, "unknown method", false);
@@ -851,6 +951,7 @@ private:
         if(it == st_->routes.end())
             return respond_error(status::not_found, "no such resource", false);
         auto const& entry = it->second;
+        counters_ = entry.counters.get();
         auto const* h = entry.find(req_.method());
         if(h == nullptr && head_request_)
             h = entry.find(verb::get);
@@ -904,6 +1005,7 @@ private:
     void reject(status s, std::string_view why)
     {
         stop_waiting();
+        counters_ = nullptr; // counted as rejected, not by route
         st_->rejected.fetch_add(1, std::memory_order_relaxed);
         SPINDLE_LOG(debug, "http") << "refused a request: " << static_cast<unsigned>(s) << ' ' << why;
         parser_.reset();
@@ -938,6 +1040,7 @@ private:
         keep_alive_ = keep;
         res_.emplace(std::move(res));
         auto const code = res_->result_int();
+        code_ = code;
         bool const bodiless = code == 204 || code == 304 || code < 200;
         if(bodiless)
             res_->body().clear();
@@ -1019,6 +1122,11 @@ private:
     void on_write(boost::system::error_code ec)
     {
         res_.reset();
+        if(counters_ != nullptr)
+        {
+            counters_->observe(method_index_, code_, clock_type::now() - dispatched_at_);
+            counters_ = nullptr;
+        }
         if(phase_ == phase::closed)
             return;
         if(ec)
@@ -1441,6 +1549,7 @@ void server::start(boost::system::error_code& ec)
     }
     im.port.store(local.port());
     im.started = true;
+    st.routes_fixed.store(true, std::memory_order_release);
 
     asio::dispatch(*im.strand, [self = impl_] { self->do_accept(); });
     if(st.own_ioc)
@@ -1576,6 +1685,29 @@ server_stats server::stats() const noexcept
     s.timeouts = st.timeouts.load(std::memory_order_relaxed);
     s.open = st.open.load(std::memory_order_relaxed);
     return s;
+}
+
+std::vector<route_stats> server::request_stats() const
+{
+    auto const& st = *impl_->st;
+    std::vector<route_stats> out;
+    if(!st.routes_fixed.load(std::memory_order_acquire))
+        return out;
+    for(auto const& [path, entry] : st.routes)
+        entry.counters->read(path, out);
+    st.other_requests.read("other", out);
+    return out;
+}
+
+std::span<double const> server::request_duration_bounds() noexcept
+{
+    static constexpr auto bounds = [] {
+        std::array<double, duration_bounds_ns.size()> b{};
+        for(std::size_t i = 0; i < b.size(); ++i)
+            b[i] = static_cast<double>(duration_bounds_ns[i]) / 1e9;
+        return b;
+    }();
+    return bounds;
 }
 
 server_options const& server::options() const noexcept
