@@ -353,6 +353,7 @@ int main(int argc, char** argv)
     web_opts.health.check_interval = 5s;
     web_opts.health.check_deadline = 2s;
     web_opts.health.description = "Spindle demo: a word-count pipeline";
+    web_opts.health.version = "1";
     web_opts.health.release_id = "0.1.0";
     spindle::http::system_server web(sys, web_opts);
     web.add_section("tools", [&bus] { return spindle::tools::describe(bus); });
