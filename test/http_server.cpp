@@ -472,33 +472,44 @@ BOOST_AUTO_TEST_CASE(chunk_extensions_are_capped)
 }
 
 // Issue 18: connections that never send a request, as many as the cap
-// allows, must not lock a health probe out.
+// allows, must not lock a health probe out. With one I/O thread and with
+// two (connections on strands, evicted from the acceptor's).
+void flood_then_probe(unsigned threads)
+{
+    BOOST_TEST_CONTEXT("I/O threads: " << threads)
+    {
+        http::server_options o;
+        o.max_connections = 16;
+        o.threads = threads;
+        o.first_request_timeout = 10min; // what frees the slots here is eviction, not a timeout
+        http::server srv(o);
+        srv.route("/livez", [](http::request const& req) { return text(req, "ok\n"); });
+        srv.start();
+        std::vector<std::unique_ptr<http_connection>> silent;
+        for(int i = 0; i < 16; ++i)
+            silent.push_back(std::make_unique<http_connection>(srv.port()));
+        BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return srv.stats().open == 16u; }));
+        // the flood goes on: each newcomer pushes the oldest silent one out
+        for(int i = 0; i < 8; ++i)
+            silent.push_back(std::make_unique<http_connection>(srv.port()));
+        for(int round = 0; round < 3; ++round)
+        {
+            auto res = spindle_test::http_get(srv.port(), "/livez");
+            BOOST_REQUIRE(res);
+            BOOST_TEST(res->result_int() == 200);
+            BOOST_TEST(res->body() == "ok\n");
+        }
+        BOOST_TEST(srv.stats().refused == 0u);
+        BOOST_TEST(srv.stats().evicted >= 9u);
+        BOOST_TEST(silent.front()->closed_by_peer()); // the oldest went first
+        BOOST_TEST(spindle_test::eventually([&] { return srv.stats().open <= 16u; }));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_flood_of_silent_connections_does_not_lock_out_probes)
 {
-    http::server_options o;
-    o.max_connections = 16;
-    o.first_request_timeout = 10min; // what frees the slots here is eviction, not a timeout
-    http::server srv(o);
-    srv.route("/livez", [](http::request const& req) { return text(req, "ok\n"); });
-    srv.start();
-    std::vector<std::unique_ptr<http_connection>> silent;
-    for(int i = 0; i < 16; ++i)
-        silent.push_back(std::make_unique<http_connection>(srv.port()));
-    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return srv.stats().open == 16u; }));
-    // the flood goes on: each newcomer pushes the oldest silent one out
-    for(int i = 0; i < 8; ++i)
-        silent.push_back(std::make_unique<http_connection>(srv.port()));
-    for(int round = 0; round < 3; ++round)
-    {
-        auto res = spindle_test::http_get(srv.port(), "/livez");
-        BOOST_REQUIRE(res);
-        BOOST_TEST(res->result_int() == 200);
-        BOOST_TEST(res->body() == "ok\n");
-    }
-    BOOST_TEST(srv.stats().refused == 0u);
-    BOOST_TEST(srv.stats().evicted >= 9u);
-    BOOST_TEST(silent.front()->closed_by_peer()); // the oldest went first
-    BOOST_TEST(srv.stats().open <= 16u);
+    flood_then_probe(1);
+    flood_then_probe(2);
 }
 
 // A new connection has `first_request_timeout` to send a request, however
