@@ -20,10 +20,14 @@
 // --address A and --port N (HTTP; default 127.0.0.1:8080, port 0 picks a
 // free one), --fail-every N (a parser fails on every Nth batch, to show
 // supervision at work; default never), --log LEVEL (Spindle's own log on
-// stderr: trace, debug, info, warning, error).
+// stderr: trace, debug, info, warning, error), --summary-timeout MS (how
+// long the reporter waits for the aggregator's summary; default 2000) and
+// --slow-summary MS (the aggregator takes that long to answer, as on a
+// starved machine; default 0).
 
 #include <spindle/http/system_server.hpp>
 #include <spindle/log.hpp>
+#include <spindle/signals.hpp>
 #include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 #include <spindle/tools.hpp>
@@ -43,8 +47,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <pthread.h>
 
 using namespace std::chrono_literals;
 
@@ -87,8 +89,11 @@ class aggregator : public spindle::actor<aggregator, word_counts, get_summary>
 {
     std::map<std::string, std::uint64_t> counts_;
     summary s_;
+    std::chrono::milliseconds slow_;
 
 public:
+    explicit aggregator(std::chrono::milliseconds slow = {}) : slow_(slow) {}
+
     void on(word_counts&& w)
     {
         s_.lines += w.lines;
@@ -106,7 +111,12 @@ public:
         }
     }
 
-    summary on(get_summary) { return s_; }
+    summary on(get_summary)
+    {
+        if(slow_.count() > 0)
+            sleep_for(slow_); // parks this actor only
+        return s_;
+    }
 };
 
 class parser : public spindle::actor<parser, lines>
@@ -266,7 +276,8 @@ int main(int argc, char** argv)
         if(a == "--help" || a == "-h")
         {
             std::cout << "usage: demo_service [--workers N] [--parsers N] [--rate LINES_PER_TICK] "
-                         "[--duration SECONDS] [--address A] [--port N] [--fail-every N] [--log LEVEL]\n";
+                         "[--duration SECONDS] [--address A] [--port N] [--fail-every N] [--log LEVEL] "
+                         "[--summary-timeout MS] [--slow-summary MS]\n";
             return 0;
         }
     }
@@ -276,6 +287,8 @@ int main(int argc, char** argv)
     unsigned const duration = arg(argc, argv, "--duration", 0);
     unsigned const port = arg(argc, argv, "--port", 8080);
     unsigned const fail_every = arg(argc, argv, "--fail-every", 0);
+    auto const summary_timeout = std::chrono::milliseconds(std::max(1u, arg(argc, argv, "--summary-timeout", 2000)));
+    auto const slow_summary = std::chrono::milliseconds(arg(argc, argv, "--slow-summary", 0));
     std::string const address = text_arg(argc, argv, "--address", "127.0.0.1");
     std::string const log_level = text_arg(argc, argv, "--log", "");
     if(port > 65535)
@@ -299,20 +312,13 @@ int main(int argc, char** argv)
         spindle::log::init_console(it->second);
     }
 
-    // Signals are taken by one thread with sigwait: block them before any
-    // thread starts, so no worker is ever interrupted by them.
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-
     spindle::system_options opts;
     opts.worker_threads = workers;
     opts.name = "demo";
+    opts.shutdown_deadline = 5s;
     spindle::system sys(opts);
 
-    auto agg = sys.spawn_with<aggregator>(named("aggregator"));
+    auto agg = sys.spawn_with<aggregator>(named("aggregator"), slow_summary);
     // the parsers under a supervisor: one that fails is restarted (same id,
     // its queued batches kept), the others go on
     spindle::supervisor_spec spec;
@@ -347,6 +353,7 @@ int main(int argc, char** argv)
     web_opts.health.check_interval = 5s;
     web_opts.health.check_deadline = 2s;
     web_opts.health.description = "Spindle demo: a word-count pipeline";
+    web_opts.health.version = "1";
     web_opts.health.release_id = "0.1.0";
     spindle::http::system_server web(sys, web_opts);
     web.add_section("tools", [&bus] { return spindle::tools::describe(bus); });
@@ -363,11 +370,16 @@ int main(int argc, char** argv)
         return 1;
     }
 
-    std::atomic<bool> stop{false};
-    std::thread signals([&] {
-        int sig = 0;
-        sigwait(&sigs, &sig);
-        stop = true;
+    // SIGINT or SIGTERM (or the end of --duration): stop serving HTTP, stop
+    // the timers and the tool bus, then shut the actors down in order.
+    // shutdown_on_signals works whatever threads exist already (Boost.Log's
+    // writer with --log, the HTTP server's, the workers), whatever their
+    // signal masks: no pthread_sigmask/sigwait dance here.
+    spindle::shutdown_on_signals on_signal(sys, [&](int) {
+        web.stop(); // stop serving before the actors go
+        sys.timers().cancel(ticks);
+        sys.timers().cancel(assists);
+        bus.shutdown(); // calls in progress finish; later ones fail with bus_stopped
     });
 
     std::cout << "spindle demo: " << sys.options().worker_threads << " workers, " << nparsers
@@ -377,33 +389,39 @@ int main(int argc, char** argv)
     auto const start = std::chrono::steady_clock::now();
     std::uint64_t last_lines = 0;
     auto last_stats = sys.stats();
-    for(unsigned second = 1; !stop; ++second)
+    for(unsigned second = 1; !on_signal.wait_for(1s); ++second)
     {
-        for(int i = 0; i < 10 && !stop; ++i)
-            std::this_thread::sleep_for(100ms);
-        if(stop)
-            break;
-        auto s = agg.ask(get_summary{}, 2s).get();
-        auto st = sys.stats();
-        std::cout << "t=" << second << "s lines/s=" << (s.lines - last_lines)
-                  << " msgs/s=" << (st.messages - last_stats.messages) << " actors=" << st.actors
-                  << " fibers=" << st.fibers << " words=" << s.words << " top=" << s.top_word << ":"
-                  << s.top_count << " fingerprint=" << std::hex << s.fingerprint << std::dec
-                  << " dead_letters=" << st.dead_letters << std::endl;
-        last_lines = s.lines;
+        // An ask can time out: on a starved machine the aggregator may not
+        // answer within the timeout. That is an answer to handle (here: say
+        // so and ask again next second), not a reason to abort.
+        boost::system::error_code ec;
+        auto const s = agg.ask(get_summary{}, summary_timeout).get(ec);
+        if(on_signal.received() != 0)
+            break; // stopping: the aggregator may be gone already
+        auto const st = sys.stats();
+        if(ec)
+        {
+            std::cout << "t=" << second << "s no summary: " << ec.message() << " (waited "
+                      << summary_timeout.count() << " ms); msgs/s=" << (st.messages - last_stats.messages)
+                      << std::endl;
+        }
+        else
+        {
+            std::cout << "t=" << second << "s lines/s=" << (s.lines - last_lines)
+                      << " msgs/s=" << (st.messages - last_stats.messages) << " actors=" << st.actors
+                      << " fibers=" << st.fibers << " words=" << s.words << " top=" << s.top_word << ":"
+                      << s.top_count << " fingerprint=" << std::hex << s.fingerprint << std::dec
+                      << " dead_letters=" << st.dead_letters << std::endl;
+            last_lines = s.lines;
+        }
         last_stats = st;
         if(duration && std::chrono::steady_clock::now() - start >= std::chrono::seconds(duration))
+        {
+            on_signal.trigger(SIGTERM); // the same orderly stop as a signal
             break;
+        }
     }
-    if(!stop)
-        pthread_kill(signals.native_handle(), SIGTERM); // wakes the sigwait
-    signals.join();
-
-    web.stop(); // stop serving before the actors go
-    sys.timers().cancel(ticks);
-    sys.timers().cancel(assists);
-    bus.shutdown(); // calls in progress finish; later ones fail with bus_stopped
-    auto rep = sys.shutdown(5s);
+    auto const rep = on_signal.wait();
     std::cout << "stopped " << rep.stopped << " actors"
               << (rep.clean() ? ", clean shutdown" : ", some actors missed the deadline") << std::endl;
     return rep.clean() ? 0 : 1;

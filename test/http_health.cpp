@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <future>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -90,6 +91,42 @@ struct fragile : spindle::actor<fragile, boom>
     void on(boom) { throw std::runtime_error("fragile broke"); }
 };
 
+struct note
+{
+};
+
+struct quiet : spindle::actor<quiet, note>
+{
+    void on(note) {}
+};
+
+struct stall
+{
+    std::shared_future<void> until;
+};
+
+// Blocks its worker thread (not only its fiber) until told: a stalled worker.
+struct staller : spindle::actor<staller, stall>
+{
+    void on(stall s) { s.until.wait(); }
+};
+
+// `n` dead letters: messages to an actor that has stopped.
+void dead_letters(spindle::system& sys, int n)
+{
+    auto a = sys.spawn<quiet>();
+    a.stop();
+    auto const before = sys.stats().dead_letters;
+    BOOST_REQUIRE(eventually([&] {
+        a.tell(note{});
+        return sys.stats().dead_letters > before;
+    }));
+    auto const first = sys.stats().dead_letters;
+    for(int i = 0; i < n; ++i)
+        a.tell(note{});
+    BOOST_REQUIRE(eventually([&] { return sys.stats().dead_letters >= first + static_cast<unsigned>(n); }));
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_CASE(builtin_checks_in_the_ietf_shape, fixture)
@@ -132,6 +169,17 @@ BOOST_FIXTURE_TEST_CASE(builtin_checks_in_the_ietf_shape, fixture)
     // the probe actor is one of them
     BOOST_TEST(checks.at("system:actors_active").as_array().at(0).at("observedValue").to_number<int>() >= 1);
     BOOST_TEST(checks.at("system:memory").as_array().at(0).at("observedValue").to_number<double>() > 0);
+    // counts are JSON integers, not 0E0
+    for(char const* key : {"actor_system:mailbox_depth", "actor_system:dead_letters", "supervisors:restarts",
+                           "executor:tasks", "executor:circuit_breakers", "system:tasks_running",
+                           "system:actors_active", "system:streams_active"})
+    {
+        BOOST_TEST_CONTEXT(key)
+        {
+            auto const& v = checks.at(key).as_array().at(0).at("observedValue");
+            BOOST_TEST((v.is_uint64() || v.is_int64()));
+        }
+    }
 }
 
 BOOST_FIXTURE_TEST_CASE(a_failing_check_fails_the_whole, fixture)
@@ -319,4 +367,83 @@ BOOST_FIXTURE_TEST_CASE(a_stopping_system_is_not_live, fixture)
     auto const doc = boost::json::parse(*m.document()).as_object();
     BOOST_TEST(doc.at("status").as_string() == "fail");
     BOOST_TEST(doc.at("checks").at("actor_system:responsiveness").as_array().at(0).at("status").as_string() == "fail");
+}
+
+// Issue 18: a flood of dead letters turns /health to warn (more than 60 a
+// minute by default), and the next quiet period passes again.
+BOOST_FIXTURE_TEST_CASE(a_flood_of_dead_letters_warns, fixture)
+{
+    http::health_monitor m(sys);
+    BOOST_TEST(eventually([&] { return m.report().complete; }));
+    BOOST_TEST(status_of(m, "actor_system:dead_letters") == health_status::pass);
+    dead_letters(sys, 100); // over the 30 s interval: 200 a minute and more
+    clock->advance(spindle::defaults::health_check_interval);
+    BOOST_TEST(eventually([&] { return status_of(m, "actor_system:dead_letters") == health_status::warn; }));
+    auto const r = m.report();
+    auto const* e = find(r, "actor_system:dead_letters");
+    BOOST_TEST(e->result.observed_value.is_uint64()); // a count, as an integer
+    BOOST_TEST(e->result.observed_value.to_number<std::uint64_t>() >= 100u);
+    BOOST_TEST(e->result.output.find("a minute") != std::string::npos);
+    BOOST_TEST(e->result.output.find("warns above 60") != std::string::npos);
+    BOOST_TEST(m.status() == health_status::warn);
+    BOOST_TEST(m.ready()); // warn is still ready
+    auto const doc = boost::json::parse(*m.document()).as_object();
+    BOOST_TEST(doc.at("status").as_string() == "warn");
+
+    clock->advance(spindle::defaults::health_check_interval);
+    BOOST_TEST(eventually([&] { return status_of(m, "actor_system:dead_letters") == health_status::pass; }));
+}
+
+// The levels are the application's: past the fail level the check fails,
+// and the service is not ready.
+BOOST_FIXTURE_TEST_CASE(thresholds_are_settable, fixture)
+{
+    http::health_options o;
+    o.thresholds.dead_letters_per_minute = {10, 100};
+    o.thresholds.memory_mib = {0.5, std::numeric_limits<double>::infinity()}; // any process is above
+    http::health_monitor m(sys, o);
+    BOOST_TEST(eventually([&] { return m.report().complete; }));
+    BOOST_TEST(status_of(m, "system:memory") == health_status::warn);
+    dead_letters(sys, 100);
+    clock->advance(spindle::defaults::health_check_interval);
+    BOOST_TEST(eventually([&] { return status_of(m, "actor_system:dead_letters") == health_status::fail; }));
+    BOOST_TEST(m.status() == health_status::fail);
+    BOOST_TEST(!m.ready());
+    BOOST_TEST(m.live()); // failing, but the workers answer
+    auto const r = m.report();
+    BOOST_TEST(find(r, "actor_system:dead_letters")->result.output.find("fails above 100") != std::string::npos);
+}
+
+// A stalled worker: the probe actor does not answer within the deadline,
+// /health fails and /livez says so; once the worker runs again, it passes.
+BOOST_AUTO_TEST_CASE(a_stalled_worker_fails)
+{
+    auto clock = std::make_shared<spindle::manual_clock>();
+    spindle::system_options so;
+    so.worker_threads = 1;
+    so.clock = clock;
+    spindle::system sys(so);
+    http::health_monitor m(sys);
+    BOOST_TEST(eventually([&] { return m.report().complete; }));
+    BOOST_TEST(status_of(m, "actor_system:responsiveness") == health_status::pass);
+
+    std::promise<void> release;
+    auto s = sys.spawn<staller>();
+    s.tell(stall{release.get_future().share()});
+    // each step lets a check start or its probe's ask time out, on the test's clock
+    BOOST_TEST(eventually([&] {
+        clock->advance(1s);
+        return status_of(m, "actor_system:responsiveness") == health_status::fail;
+    }));
+    BOOST_TEST(m.status() == health_status::fail);
+    BOOST_TEST(!m.live());
+    BOOST_TEST(!m.ready());
+
+    release.set_value();
+    BOOST_TEST(eventually([&] {
+        clock->advance(1s);
+        return status_of(m, "actor_system:responsiveness") == health_status::pass;
+    }));
+    BOOST_TEST(m.live());
+    m.stop();
 }

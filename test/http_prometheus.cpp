@@ -181,3 +181,29 @@ BOOST_AUTO_TEST_CASE(a_running_systems_metrics_pass_promtool)
         BOOST_WARN_MESSAGE(false, "promtool not installed (tools/bootstrap --test): not checked");
     exec.shutdown();
 }
+
+// The standard process series and spindle_build_info, added as
+// collectables: read from /proc, valid for promtool; a collectable's
+// family with a name already served is left out.
+BOOST_AUTO_TEST_CASE(process_and_build_info_collectables)
+{
+    spindle::metrics::registry reg;
+    reg.gauge("process_open_fds", "Taken by the registry first").set(-1);
+    spindle::http::prometheus_exporter exp(reg);
+    exp.add_collectable(std::make_shared<spindle::http::process_collector>());
+    exp.add_collectable(std::make_shared<spindle::http::build_info_collector>());
+    BOOST_CHECK_THROW(exp.add_collectable(nullptr), spindle::system_error);
+    auto const text = exp.scrape();
+    BOOST_TEST_MESSAGE(text);
+    for(char const* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                            "process_virtual_memory_bytes", "process_max_fds", "process_start_time_seconds"})
+        BOOST_TEST(text.find(std::string("\n") + name + " ") != std::string::npos, name);
+    BOOST_TEST(has_line(text, "# TYPE process_cpu_seconds_total counter"));
+    BOOST_TEST(has_line(text, "process_open_fds -1")); // the registry's, not written twice
+    BOOST_TEST(text.find("Number of open file descriptors") == std::string::npos);
+    BOOST_TEST(text.find("spindle_build_info{version=\"") != std::string::npos);
+    if(spindle_test::have_tool("promtool"))
+        BOOST_TEST(promtool_complaints(text) == "");
+    else
+        BOOST_WARN_MESSAGE(false, "promtool not installed (tools/bootstrap --test): not checked");
+}

@@ -14,10 +14,12 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -302,7 +304,9 @@ BOOST_AUTO_TEST_CASE(malformed_requests)
     expect_refused(p, "GET /hello HTTP/1.1\r\n\r\n", 400);                 // no Host
     expect_refused(p, "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
     expect_refused(p, "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", 400); // Beast: bad version
-    expect_refused(p, "GET /hello HTTP/1.2\r\nHost: x\r\n\r\n", 400);
+    expect_refused(p, "GET /hello HTTP/1.10\r\nHost: x\r\n\r\n", 400);
+    expect_refused(p, "GET /hello HTTP/1.a\r\nHost: x\r\n\r\n", 400);
+    expect_refused(p, "GET /hello HTTP/1.2\r\n\r\n", 400); // 1.2 is 1.1: Host required
     expect_refused(p, "GET /hel lo HTTP/1.1\r\nHost: x\r\n\r\n", 400);
     expect_refused(p, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
     expect_refused(p, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: magic\r\n\r\nx", 417);
@@ -388,31 +392,268 @@ BOOST_AUTO_TEST_CASE(slow_and_silent_clients_are_dropped_without_disturbing_othe
     BOOST_TEST(f.srv.stats().timeouts >= 2u);
 }
 
+// RFC 9112 2.3: a higher minor version of HTTP/1 is answered as HTTP/1.1
+// (Beast 1.81 refuses it).
+BOOST_AUTO_TEST_CASE(a_higher_minor_version_is_served_as_http_1_1)
+{
+    fixture f;
+    http_connection c(f.port());
+    auto res = c.exchange("GET /hello HTTP/1.2\r\nHost: x\r\n\r\n");
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+    BOOST_TEST(res->version() == 11u);
+    BOOST_TEST(res->keep_alive());
+    res = c.exchange("GET /path?v=9 HTTP/1.9\r\nHost: x\r\n\r\n");
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+    BOOST_TEST(res->body() == "/path?v=9");
+    // pipelined behind another request, and with a body
+    BOOST_REQUIRE(c.send(get_request("/hello") +
+                         "POST /echo HTTP/1.3\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody"));
+    res = c.read();
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->body() == "hello\n");
+    res = c.read();
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+    BOOST_TEST(res->body() == "body");
+    BOOST_TEST(f.srv.stats().rejected == 0u);
+}
+
+// RFC 9112 3.2.4: the asterisk-form is only for OPTIONS; a target must be a
+// path or an absolute URI otherwise.
+BOOST_AUTO_TEST_CASE(asterisk_form_is_only_for_options)
+{
+    fixture f;
+    auto const p = f.port();
+    expect_refused(p, "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    expect_refused(p, "HEAD * HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    expect_refused(p, "POST * HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 400);
+    expect_refused(p, "GET hello HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    expect_refused(p, "GET localhost:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    BOOST_TEST(f.srv.stats().requests == 0u);
+    http_connection c(p);
+    auto res = c.exchange("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 204);
+}
+
+// Beast 1.81 reads chunk extensions of any length: the server caps them.
+BOOST_AUTO_TEST_CASE(chunk_extensions_are_capped)
+{
+    fixture f;
+    auto const p = f.port();
+    std::string const head = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    http_connection c(p);
+    auto res = c.exchange(head + "3;a=b\r\nabc\r\n2;name=\"v\";flag\r\nde\r\n0;last\r\n\r\n");
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+    BOOST_TEST(res->body() == "abcde");
+    // one 64 KB extension
+    expect_refused(p, head + "3;x=" + std::string(64 * 1024, 'a') + "\r\nabc\r\n0\r\n\r\n", 400);
+    // many small ones, 6,200 bytes in all
+    std::string many = head;
+    for(int i = 0; i < 100; ++i)
+        many += "1;e=" + std::string(60, 'a') + "\r\nx\r\n";
+    many += "0\r\n\r\n";
+    expect_refused(p, many, 400);
+    // on the last chunk too
+    expect_refused(p, head + "1\r\nx\r\n0;x=" + std::string(5000, 'a') + "\r\n\r\n", 400);
+    BOOST_TEST(f.srv.stats().rejected == 3u);
+    // up to the limit is fine
+    http::server_options o;
+    o.chunk_extensions_limit = 100;
+    fixture small(o);
+    http_connection d(small.port());
+    res = d.exchange(head + "1;e=" + std::string(97, 'a') + "\r\nx\r\n0\r\n\r\n"); // 100 bytes
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+    expect_refused(small.port(), head + "1;e=" + std::string(98, 'a') + "\r\nx\r\n0\r\n\r\n", 400);
+}
+
+// Issue 18: connections that never send a request, as many as the cap
+// allows, must not lock a health probe out. With one I/O thread and with
+// two (connections on strands, evicted from the acceptor's).
+void flood_then_probe(unsigned threads)
+{
+    BOOST_TEST_CONTEXT("I/O threads: " << threads)
+    {
+        http::server_options o;
+        o.max_connections = 16;
+        o.threads = threads;
+        o.first_request_timeout = 10min; // what frees the slots here is eviction, not a timeout
+        http::server srv(o);
+        srv.route("/livez", [](http::request const& req) { return text(req, "ok\n"); });
+        srv.start();
+        std::vector<std::unique_ptr<http_connection>> silent;
+        for(int i = 0; i < 16; ++i)
+            silent.push_back(std::make_unique<http_connection>(srv.port()));
+        BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return srv.stats().open == 16u; }));
+        // the flood goes on: each newcomer pushes the oldest silent one out
+        for(int i = 0; i < 8; ++i)
+            silent.push_back(std::make_unique<http_connection>(srv.port()));
+        for(int round = 0; round < 3; ++round)
+        {
+            auto res = spindle_test::http_get(srv.port(), "/livez");
+            BOOST_REQUIRE(res);
+            BOOST_TEST(res->result_int() == 200);
+            BOOST_TEST(res->body() == "ok\n");
+        }
+        BOOST_TEST(srv.stats().refused == 0u);
+        BOOST_TEST(srv.stats().evicted >= 9u);
+        BOOST_TEST(silent.front()->closed_by_peer()); // the oldest went first
+        BOOST_TEST(spindle_test::eventually([&] { return srv.stats().open <= 16u; }));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_flood_of_silent_connections_does_not_lock_out_probes)
+{
+    flood_then_probe(1);
+    flood_then_probe(2);
+}
+
+// A new connection has `first_request_timeout` to send a request, however
+// long `idle_timeout` is; a connection that has sent one gets `idle_timeout`.
+BOOST_AUTO_TEST_CASE(a_new_connection_has_a_short_deadline_for_its_first_request)
+{
+    http::server_options o;
+    o.first_request_timeout = 200ms;
+    o.idle_timeout = 10min;
+    fixture f(o);
+    http_connection served(f.port());
+    BOOST_REQUIRE(served.exchange(get_request("/hello")));
+    http_connection silent(f.port());
+    BOOST_TEST(silent.closed_by_peer());
+    http_connection partial(f.port());
+    BOOST_REQUIRE(partial.send("GET /hello HTTP/1.1\r\n"));
+    auto res = partial.read();
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 408);
+    BOOST_TEST(f.srv.stats().timeouts >= 2u);
+    // the connection that had sent a request is still there
+    res = served.exchange(get_request("/hello"));
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+}
+
 BOOST_AUTO_TEST_CASE(connection_cap)
 {
     http::server_options o;
     o.max_connections = 2;
-    fixture f(o);
-    http_connection a(f.port());
-    http_connection b(f.port());
-    BOOST_REQUIRE(a.exchange(get_request("/hello")));
-    BOOST_REQUIRE(b.exchange(get_request("/hello")));
+    http::server srv(o);
+    add_routes(srv);
+    std::mutex m;
+    std::vector<http::responder> held;
+    srv.route_async("/hold", {http::verb::get}, [&](http::request const&, http::responder r) {
+        std::lock_guard lk(m);
+        held.push_back(std::move(r));
+    });
+    srv.start();
+    auto const port = srv.port();
+    auto held_count = [&] {
+        std::lock_guard lk(m);
+        return held.size();
+    };
+    // two connections, each busy with a request
+    http_connection a(port);
+    http_connection b(port);
+    BOOST_REQUIRE(a.send(get_request("/hold")));
+    BOOST_REQUIRE(spindle_test::eventually([&] { return held_count() == 1u; }));
+    BOOST_REQUIRE(b.send(get_request("/hold")));
+    BOOST_REQUIRE(spindle_test::eventually([&] { return held_count() == 2u; }));
     {
-        http_connection c(f.port());
+        // none to make room: 503
+        http_connection c(port);
         auto res = c.read();
         BOOST_REQUIRE(res);
         BOOST_TEST(res->result_int() == 503);
         BOOST_TEST(c.closed_by_peer());
     }
-    BOOST_TEST(f.srv.stats().refused == 1u);
-    // the two accepted ones still work
-    BOOST_REQUIRE(a.exchange(get_request("/hello")));
-    // closing one frees a slot
-    b.socket().close();
-    BOOST_TEST(spindle_test::eventually([&] { return f.srv.stats().open == 1u; }));
-    auto res = spindle_test::http_get(f.port(), "/hello");
+    BOOST_TEST(srv.stats().refused == 1u);
+    // answered, a first, then b: both wait for their next request now
+    for(auto& r : held)
+        r.send(text(http::request{http::verb::get, "/hold", 11}, "held\n"));
+    auto res = a.read();
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->body() == "held\n");
+    res = b.read();
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->body() == "held\n");
+    // a newcomer at the cap makes room: the one idle the longest is closed
+    BOOST_TEST(spindle_test::eventually([&] { return srv.stats().open == 2u; }));
+    res = spindle_test::http_get(port, "/hello");
     BOOST_REQUIRE(res);
     BOOST_TEST(res->result_int() == 200);
+    BOOST_TEST(srv.stats().evicted == 1u);
+    BOOST_TEST(a.closed_by_peer());
+    // the other one is still served
+    res = b.exchange(get_request("/hello"));
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->result_int() == 200);
+    BOOST_TEST(srv.stats().refused == 1u);
+}
+
+// The series of spindle_http_requests_total: by route (never the raw
+// target), method and code, with a bounded number of series per route.
+BOOST_AUTO_TEST_CASE(requests_are_counted_by_route_method_and_code)
+{
+    http::server srv;
+    add_routes(srv);
+    srv.route("/code", [](http::request const& req) {
+        auto const target = std::string(req.target());
+        auto const code = std::stoi(target.substr(target.find('?') + 1));
+        return http::make_response(req, static_cast<http::status>(code), "");
+    });
+    BOOST_TEST(srv.request_stats().empty());
+    srv.start();
+    auto total = [&] {
+        std::uint64_t n = 0;
+        for(auto const& r : srv.request_stats())
+            n += r.count;
+        return n;
+    };
+    auto find = [&](std::string const& path, std::string const& method, unsigned code) -> http::route_stats {
+        for(auto const& r : srv.request_stats())
+            if(r.path == path && r.method == method && r.code == code)
+                return r;
+        return {};
+    };
+    http_connection c(srv.port());
+    BOOST_REQUIRE(c.exchange(get_request("/hello")));
+    BOOST_REQUIRE(c.exchange(get_request("/hello?x=1")));
+    BOOST_REQUIRE(c.exchange("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n", true));
+    BOOST_REQUIRE(c.exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab"));
+    BOOST_REQUIRE(c.exchange(get_request("/nowhere/at/all")));
+    BOOST_REQUIRE(c.exchange("DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+    BOOST_REQUIRE(c.exchange(get_request("/throw")));
+    expect_refused(srv.port(), "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400); // refused: not counted here
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return total() == 7u; }));
+    BOOST_TEST(find("/hello", "GET", 200).count == 2u);
+    BOOST_TEST(find("/hello", "HEAD", 200).count == 1u);
+    BOOST_TEST(find("/echo", "POST", 200).count == 1u);
+    BOOST_TEST(find("other", "GET", 404).count == 1u);
+    BOOST_TEST(find("/hello", "DELETE", 405).count == 1u);
+    BOOST_TEST(find("/throw", "GET", 500).count == 1u);
+    auto const bounds = http::server::request_duration_bounds();
+    BOOST_TEST(bounds.size() == 19u);
+    for(auto const& r : srv.request_stats())
+    {
+        BOOST_TEST(r.path.find('?') == std::string::npos);
+        BOOST_REQUIRE(r.duration_buckets.size() == bounds.size() + 1);
+        BOOST_TEST(r.duration_buckets.back() == r.count);
+        BOOST_TEST(std::is_sorted(r.duration_buckets.begin(), r.duration_buckets.end()));
+        BOOST_TEST(r.duration_sum >= 0);
+    }
+    // 40 codes on one route: 31 series of their own, the rest in one "other"
+    for(int i = 0; i < 40; ++i)
+        BOOST_REQUIRE(c.exchange(get_request("/code?" + std::to_string(200 + i))));
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return total() == 47u; }));
+    std::size_t own = 0;
+    for(auto const& r : srv.request_stats())
+        if(r.path == "/code" && r.code != 0)
+            ++own;
+    BOOST_TEST(own == 31u);
+    BOOST_TEST(find("/code", "other", 0).count == 9u);
 }
 
 BOOST_AUTO_TEST_CASE(stop_closes_idle_connections_and_finishes_responses)

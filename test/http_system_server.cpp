@@ -9,6 +9,7 @@
 #include <spindle/http/system_server.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <boost/version.hpp>
 
 #include "http_client.hpp"
 #include "support.hpp"
@@ -172,18 +173,66 @@ BOOST_FIXTURE_TEST_CASE(metrics_endpoint, fixture)
     BOOST_TEST(exec.submit([] { return 7; }).get() == 7);
     http::system_server web(sys);
     web.start();
-    // the server's own series: /livez and this very /metrics request
+    // the server's requests by route, method and code: the route, not the
+    // raw target (query strings and unknown paths add no series)
     BOOST_REQUIRE(http_get(web.port(), "/livez"));
+    BOOST_REQUIRE(http_get(web.port(), "/livez?probe=1"));
+    BOOST_REQUIRE(http_get(web.port(), "/no/such/path"));
+    BOOST_REQUIRE(http_get(web.port(), "/another?x"));
+    {
+        spindle_test::http_connection c(web.port());
+        BOOST_REQUIRE(c.exchange("HEAD /livez HTTP/1.1\r\nHost: x\r\n\r\n", true));
+    }
+    // counted once written: wait for them before scraping
+    BOOST_REQUIRE(spindle_test::eventually([&] {
+        std::uint64_t n = 0;
+        for(auto const& r : web.http().request_stats())
+            n += r.count;
+        return n == 5u;
+    }));
     auto res = http_get(web.port(), "/metrics");
     BOOST_REQUIRE(res);
     BOOST_TEST(res->result_int() == 200);
     BOOST_TEST((*res)[bhttp::field::content_type] == "text/plain; version=0.0.4; charset=utf-8");
     auto const& text = res->body();
+    BOOST_TEST_MESSAGE(text);
     BOOST_TEST(text.find("# TYPE spindle_actors gauge") != std::string::npos);
     BOOST_TEST(text.find("spindle_executor_tasks_completed_total{executor=\"jobs\",priority=\"normal\"} 1") != std::string::npos);
     std::string const listener = "listener=\"127.0.0.1:" + std::to_string(web.port()) + "\"";
-    BOOST_TEST(text.find("spindle_http_requests_total{" + listener + "} 2") != std::string::npos);
+    auto has_line = [&](std::string const& line) {
+        return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+    };
+    BOOST_TEST(has_line("# TYPE spindle_http_requests_total counter"));
+    BOOST_TEST(has_line("spindle_http_requests_total{" + listener + ",method=\"GET\",path=\"/livez\",code=\"200\"} 2"));
+    BOOST_TEST(has_line("spindle_http_requests_total{" + listener + ",method=\"HEAD\",path=\"/livez\",code=\"200\"} 1"));
+    BOOST_TEST(has_line("spindle_http_requests_total{" + listener + ",method=\"GET\",path=\"other\",code=\"404\"} 2"));
+    BOOST_TEST(text.find("/no/such/path") == std::string::npos);
+    BOOST_TEST(has_line("# TYPE spindle_http_request_duration_seconds histogram"));
+    BOOST_TEST(has_line("spindle_http_request_duration_seconds_count{" + listener +
+                        ",method=\"GET\",path=\"/livez\",code=\"200\"} 2"));
+    BOOST_TEST(has_line("spindle_http_request_duration_seconds_bucket{" + listener +
+                        ",method=\"GET\",path=\"/livez\",code=\"200\",le=\"+Inf\"} 2"));
+    // the standard process series and the build
+    auto value_of = [&](std::string const& name) {
+        auto const at = ("\n" + text).find("\n" + name + " ");
+        return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 1));
+    };
+    BOOST_TEST(value_of("process_cpu_seconds_total") >= 0);
+    BOOST_TEST(has_line("# TYPE process_cpu_seconds_total counter"));
+    BOOST_TEST(value_of("process_resident_memory_bytes") > 1e6);
+    BOOST_TEST(value_of("process_virtual_memory_bytes") >= value_of("process_resident_memory_bytes"));
+    BOOST_TEST(value_of("process_open_fds") >= 3);
+    BOOST_TEST(value_of("process_max_fds") >= value_of("process_open_fds"));
+    auto const now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    BOOST_TEST(value_of("process_start_time_seconds") > now - 24 * 3600.0);
+    BOOST_TEST(value_of("process_start_time_seconds") <= now + 1);
+    std::string const boost_version = std::to_string(BOOST_VERSION / 100000) + "." +
+                                      std::to_string(BOOST_VERSION / 100 % 1000) + "." +
+                                      std::to_string(BOOST_VERSION % 100);
+    BOOST_TEST(text.find("spindle_build_info{version=\"0.1.0\",boost=\"" + boost_version + "\",compiler=\"") !=
+               std::string::npos);
     BOOST_TEST(text.find("spindle_http_connections_open{" + listener + "}") != std::string::npos);
+    BOOST_TEST(text.find("spindle_http_connections_evicted_total{" + listener + "} 0") != std::string::npos);
     if(spindle_test::have_tool("promtool"))
     {
         auto const r = spindle_test::run_tool("promtool check metrics", text);

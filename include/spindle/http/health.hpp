@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -101,6 +102,61 @@ struct check_options
     std::string component_id;
 };
 
+/** The warn and fail levels of a built-in check's measurement: the check
+    warns when the value is above `warn` and fails when it is above `fail`.
+    Infinity (the default) turns a level off. */
+struct health_threshold
+{
+    /// Above this the check warns.
+    double warn = std::numeric_limits<double>::infinity();
+
+    /// Above this the check fails (which also makes `/readyz` answer 503).
+    double fail = std::numeric_limits<double>::infinity();
+
+    /// The status of `value` against the levels.
+    health_status status_of(double value) const noexcept
+    {
+        if(value > fail)
+            return health_status::fail;
+        if(value > warn)
+            return health_status::warn;
+        return health_status::pass;
+    }
+};
+
+/** The levels of the built-in checks. The defaults suit a service: they
+    warn about what an operator should look at, and fail nothing that a
+    busy but working service shows (a failing check makes `/readyz` 503,
+    and a load balancer then sends no more traffic). Rates are per minute
+    over the time since the check's previous run (at least its interval),
+    on the system's clock.
+*/
+struct health_thresholds
+{
+    /** `actor_system:responsiveness`: the probe actor's round trip, ms.
+        A probe that does not answer within the check's deadline (a stalled
+        worker) fails whatever the levels. Default: warn above 500 ms. */
+    health_threshold responsiveness_ms{500};
+
+    /// `actor_system:mailbox_depth`: the deepest mailbox, messages. Default: warn above 10,000.
+    health_threshold mailbox_depth{10'000};
+
+    /// `actor_system:dead_letters`: dead letters per minute. Default: warn above 60 (one a second).
+    health_threshold dead_letters_per_minute{60};
+
+    /** `supervisors:restarts`: restarts per minute. An escalation since the
+        previous run fails whatever the levels. Default: warn on any
+        restart (or an actor restarting now), fail above 60 a minute (a
+        crash loop). */
+    health_threshold restarts_per_minute{0, 60};
+
+    /// `system:memory`: resident size, MiB. Default: off.
+    health_threshold memory_mib{};
+
+    /// `system:cpu`: percent of one core. Default: off.
+    health_threshold cpu_percent{};
+};
+
 /** Options of a @ref health_monitor. */
 struct health_options
 {
@@ -114,11 +170,13 @@ struct health_options
     /// breakers, the process's figures).
     bool builtin_checks = true;
 
-    /// `actor_system:mailbox_depth` warns when one actor has more queued
-    /// messages than this; 0: never.
+    /// The warn and fail levels of the built-in checks.
+    health_thresholds thresholds{};
+
+    /// If not 0, replaces `thresholds.mailbox_depth.warn` (the older way to set it).
     std::size_t mailbox_depth_warn = 0;
 
-    /// `system:memory` warns above this resident size, in MiB; 0: never.
+    /// If not 0, replaces `thresholds.memory_mib.warn` (the older way to set it).
     std::size_t memory_warn_mib = 0;
 
     /// The IETF `serviceId`; empty: the system's name.
@@ -178,9 +236,9 @@ struct health_report
       once the system stops;
     - `actor_system:mailbox_depth` — the deepest mailbox, with its actor;
     - `actor_system:dead_letters` — dead letters since the previous run;
-    - `supervisors:restarts` — restarts since the previous run: warns if
-      there were some or an actor is restarting now, fails if a supervisor
-      escalated since the previous run;
+    - `supervisors:restarts` — restarts since the previous run (an actor
+      restarting now counts as one); fails if a supervisor escalated since
+      the previous run;
     - `executor:tasks` — tasks running over all executors (queued in the
       output): warns if tasks were rejected or stopped answering since the
       previous run;
@@ -188,6 +246,9 @@ struct health_report
     - `system:tasks_running`, `system:actors_active`,
       `system:streams_active`, `system:memory` (resident MiB),
       `system:cpu` (percent of one core since the previous run).
+
+    The first six, memory and CPU warn and fail at the levels of
+    `health_options::thresholds` (@ref health_thresholds).
 
     @par Thread safety
     All members may be called concurrently from any thread (not from a

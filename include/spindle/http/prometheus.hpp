@@ -9,12 +9,14 @@
 #include <spindle/detail/config.hpp>
 #include <spindle/metrics.hpp>
 
+#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 #include <boost/system/error_code.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +84,20 @@ public:
     /// The prometheus-cpp registry served alongside (never null).
     std::shared_ptr<prometheus::Registry> const& registry() const noexcept { return extra_; }
 
+    /** Adds a source of families collected at each scrape, served after
+        the registries' (a family whose name is already served is left
+        out, and logged). For series computed on demand that a
+        `metrics::registry` collector cannot give, such as histograms,
+        or series read from the operating system.
+
+        @param c The source; must not be null. Its `Collect` runs on the
+        scraping thread and must not block for long.
+        @throws std::bad_alloc If memory runs out.
+        @par Thread safety
+        Any thread, also while scraping.
+    */
+    void add_collectable(std::shared_ptr<prometheus::Collectable const> c);
+
     /** The current metrics as Prometheus text (format 0.0.4).
 
         @param ec Set to the snapshot's error (a collector produced an
@@ -98,6 +114,47 @@ public:
 private:
     metrics::registry* reg_;
     std::shared_ptr<prometheus::Registry> extra_;
+    mutable std::mutex collectables_m_;
+    std::vector<std::shared_ptr<prometheus::Collectable const>> collectables_; // guarded by collectables_m_
+};
+
+/** The standard process series of Prometheus' client libraries, read from
+    `/proc/self` at each scrape (Linux; elsewhere it yields nothing):
+
+    | series | type | what |
+    |---|---|---|
+    | `process_cpu_seconds_total` | counter | user and system CPU time |
+    | `process_resident_memory_bytes` | gauge | resident set size |
+    | `process_virtual_memory_bytes` | gauge | virtual memory size |
+    | `process_open_fds` | gauge | open file descriptors |
+    | `process_max_fds` | gauge | the soft limit on open file descriptors |
+    | `process_start_time_seconds` | gauge | start time, seconds since the Unix epoch |
+
+    A series that cannot be read (a file missing in a sandbox) is left out.
+
+    @par Thread safety
+    `Collect` may be called concurrently from any plain thread (not from a
+    fiber: it reads files).
+*/
+class SPINDLE_DECL process_collector final : public prometheus::Collectable
+{
+public:
+    /// The families above, read now.
+    std::vector<prometheus::MetricFamily> Collect() const override;
+};
+
+/** `spindle_build_info{version,boost,compiler} 1`: which Spindle, Boost and
+    compiler built the library serving the metrics, as a gauge of 1 (join
+    it on other series to see a rollout).
+
+    @par Thread safety
+    `Collect` may be called concurrently from any thread.
+*/
+class SPINDLE_DECL build_info_collector final : public prometheus::Collectable
+{
+public:
+    /// The family above.
+    std::vector<prometheus::MetricFamily> Collect() const override;
 };
 
 } // namespace spindle::http

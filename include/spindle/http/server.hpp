@@ -23,8 +23,10 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 /** @file
     An embeddable HTTP/1.1 server on Boost.Beast, for a service's
@@ -48,9 +50,16 @@
       headers, chunked on HTTP/1.0, a missing or repeated `Host`), is
       answered and the connection closed: these are checked here, on top
       of Beast's parser, which lets some of them through;
-    - a read timeout per request (408) and an idle timeout between
-      requests, so a slow or silent client cannot hold a connection;
-    - a cap on open connections (one more is answered 503 and closed);
+    - a read timeout per request (408), a short deadline for a new
+      connection's first request, and an idle timeout between requests,
+      so a slow or silent client cannot hold a connection;
+    - a cap on open connections: at the cap, the connection that has
+      waited longest for a request is closed to make room for the new
+      one (only when all are busy is the new one answered 503), so
+      health probes get through a flood of idle connections;
+    - HTTP/1.x of a minor version above 1 answered as HTTP/1.1; a request
+      target that is not a path or an absolute URI (`GET *`: asterisk-form
+      is for `OPTIONS` only) refused with 400; chunk extensions capped;
     - 404 for unknown paths, 405 with `Allow` for a known path and another
       method, 501 for an unknown method, `OPTIONS` answered with `Allow`,
       `HEAD` answered like `GET` without the body;
@@ -99,7 +108,13 @@ struct server_options
         `system_server_options::server`). */
     int io_nice = 0;
 
-    /// Connections open at once; one more is answered 503 and closed.
+    /** Connections open at once. When a new one arrives at the cap, the
+        connection that has waited longest for a request it has not
+        completely sent (a silent or slow client, or a kept-alive one
+        between requests) is closed to make room; only when every
+        connection is busy with a request is the new one answered 503 and
+        closed. So a flood of silent connections cannot lock out a health
+        probe: each newcomer pushes out the oldest waiter. */
     std::size_t max_connections = defaults::http_max_connections;
 
     /// Largest request header (request line and fields), in bytes: 431 past it.
@@ -113,6 +128,19 @@ struct server_options
 
     /// Time to receive a whole request once its first byte arrived: 408 past it.
     std::chrono::nanoseconds read_timeout = defaults::http_read_timeout;
+
+    /** Time a new connection has, from its acceptance, to send its first
+        complete request: past it a silent connection is closed and a
+        partial request answered 408. Shorter than `idle_timeout`, which
+        applies between the requests of a connection that has sent one,
+        so that connections that never send a request do not hold their
+        slots for long. */
+    std::chrono::nanoseconds first_request_timeout = std::chrono::seconds(5);
+
+    /** Largest total size, in bytes, of the chunk extensions (`;name=value`
+        after a chunk's size) of one request: 400 past it. Beast 1.81
+        reads extensions of any length; nothing here uses them. */
+    std::size_t chunk_extensions_limit = 4096;
 
     /// Time a kept-alive connection may wait for its next request.
     std::chrono::nanoseconds idle_timeout = defaults::http_idle_timeout;
@@ -131,11 +159,36 @@ struct server_options
 struct server_stats
 {
     std::uint64_t accepted = 0;  ///< connections accepted
-    std::uint64_t refused = 0;   ///< connections answered 503 (over `max_connections`)
+    std::uint64_t refused = 0;   ///< connections answered 503 (at `max_connections`, none to evict)
+    std::uint64_t evicted = 0;   ///< connections closed at `max_connections` to make room for a new one
     std::uint64_t requests = 0;  ///< requests read completely and routed
     std::uint64_t rejected = 0;  ///< requests refused before routing (400, 408, 413, 414, 431, 501)
     std::uint64_t timeouts = 0;  ///< connections closed by a read, idle or write timeout
     std::size_t open = 0;        ///< connections alive now (after @ref server::stop, those an unsent responder still holds)
+};
+
+/** Requests answered for one route, method and status code: see
+    @ref server::request_stats. */
+struct route_stats
+{
+    /// The route's path; "other" for requests no route matched (404, `OPTIONS *`).
+    std::string path;
+
+    /// `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`, or "other".
+    std::string method;
+
+    /// The status code sent; 0 for the overflow series (see @ref server::request_stats).
+    unsigned code = 0;
+
+    /// Requests answered.
+    std::uint64_t count = 0;
+
+    /// Their total time, in seconds, from the request read completely to its response written.
+    double duration_sum = 0;
+
+    /** Cumulative counts per bound of @ref server::request_duration_bounds,
+        then one for `+Inf` (equal to `count`). */
+    std::vector<std::uint64_t> duration_buckets;
 };
 
 namespace detail {
@@ -325,6 +378,26 @@ public:
 
     /// Running totals.
     server_stats stats() const noexcept;
+
+    /** Requests answered since @ref start, by route (the path a route was
+        given, not the raw target, so query strings and unknown paths
+        cannot multiply the series), method and status code, with their
+        durations. Requests refused before routing (400, 408, 413, 414,
+        431) are in `stats().rejected` instead. Each route keeps up to 31
+        method and code pairs; requests past them count in one more
+        series with method "other" and code 0.
+
+        @return One entry per route, method and code seen; empty before
+        @ref start.
+        @throws std::bad_alloc If memory runs out.
+        @par Thread safety
+        Any thread; counts are read without stopping the server (each
+        entry is consistent in itself).
+    */
+    std::vector<route_stats> request_stats() const;
+
+    /// The upper bounds, in seconds, of the request duration histogram: 10 µs to 10 s.
+    static std::span<double const> request_duration_bounds() noexcept;
 
     /// The options in force.
     server_options const& options() const noexcept;

@@ -65,6 +65,12 @@ struct system_server_options
     system_json_options api{};
     /// Serve the live page at `/`.
     bool page = true;
+
+    /** Add the standard process series (`process_cpu_seconds_total`,
+        `process_resident_memory_bytes`, ...: see @ref process_collector)
+        and `spindle_build_info` to `/metrics`. Turn off when something
+        else in the process already exports them. */
+    bool process_metrics = true;
 };
 
 /** Serves a system's health, metrics, JSON view and live page over HTTP.
@@ -84,7 +90,10 @@ struct system_server_options
     `io_context`), never on the system's workers; its handlers read
     snapshots (metrics, introspection, the health monitor's latest results)
     and do not talk to actors. The server's own counters are added to the
-    system's metrics (`spindle_http_*`, labelled `listener="address:port"`).
+    system's metrics (`spindle_http_*`, labelled `listener="address:port"`),
+    and `/metrics` also serves its requests by route, method and code
+    (`spindle_http_requests_total`, `spindle_http_request_duration_seconds`),
+    the standard `process_*` series and `spindle_build_info`.
 
     @par Thread safety
     As @ref server. The system must outlive the object; destroy (or

@@ -10,12 +10,15 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace spindle {
@@ -23,8 +26,43 @@ namespace detail {
 
 namespace {
 
+/* The self-pipe: created by the first guard and never closed, so that a
+   handler running on some thread while a guard goes away can never write
+   into a descriptor that was closed and reused. Its write end does not
+   block (a handler must not); a full pipe already holds a wake-up. */
+int pipe_fds[2] = {-1, -1}; // guarded by `installed`
 std::atomic<int> write_fd{-1};
 std::atomic<bool> installed{false};
+
+bool open_pipe() noexcept
+{
+    if(pipe_fds[0] >= 0)
+        return true;
+    int fds[2];
+    if(::pipe2(fds, O_CLOEXEC) != 0)
+        return false;
+    if(::fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0)
+    {
+        int const e = errno;
+        ::close(fds[0]);
+        ::close(fds[1]);
+        errno = e;
+        return false;
+    }
+    pipe_fds[0] = fds[0];
+    pipe_fds[1] = fds[1];
+    return true;
+}
+
+// What an earlier guard left unread (a signal that came as it went away).
+void drain_pipe() noexcept
+{
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    unsigned char buf[64];
+    while(::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0)
+        if(::read(pipe_fds[0], buf, sizeof buf) <= 0)
+            break;
+}
 
 extern "C" void on_signal(int sig)
 {
@@ -43,7 +81,8 @@ extern "C" void on_signal(int sig)
 struct signal_watch
 {
     system& sys;
-    int fds[2] = {-1, -1};
+    std::function<void(int)> before_shutdown;
+    sigset_t unblock;
     std::vector<std::pair<int, struct sigaction>> previous;
     std::thread thread;
     std::mutex m;
@@ -55,10 +94,16 @@ struct signal_watch
 
     void run() noexcept
     {
+        // This thread takes the signals whatever the other threads' masks
+        // (threads started before the guard, by a library, or after a
+        // pthread_sigmask that blocked them): the kernel delivers a
+        // process-directed signal to some thread that does not block it,
+        // and that thread's handler writes to the pipe.
+        ::pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
         for(;;)
         {
             unsigned char b = 0;
-            auto n = ::read(fds[0], &b, 1);
+            auto n = ::read(pipe_fds[0], &b, 1);
             if(n < 0 && errno == EINTR)
                 continue;
             if(n <= 0 || b == 0)
@@ -69,6 +114,21 @@ struct signal_watch
             try
             {
                 SPINDLE_LOG(info, "signals") << "signal " << int(b) << " received: shutting down";
+                if(before_shutdown)
+                {
+                    try
+                    {
+                        before_shutdown(b);
+                    }
+                    catch(std::exception const& e)
+                    {
+                        SPINDLE_LOG(error, "signals") << "before_shutdown threw: " << e.what();
+                    }
+                    catch(...)
+                    {
+                        SPINDLE_LOG(error, "signals") << "before_shutdown threw";
+                    }
+                }
                 auto r = sys.shutdown();
                 std::lock_guard lk(m);
                 report = std::move(r);
@@ -86,25 +146,37 @@ struct signal_watch
 } // namespace detail
 
 shutdown_on_signals::shutdown_on_signals(system& sys, std::initializer_list<int> signals)
+    : shutdown_on_signals(sys, nullptr, signals)
+{
+}
+
+shutdown_on_signals::shutdown_on_signals(system& sys, std::function<void(int)> before_shutdown,
+                                         std::initializer_list<int> signals)
 {
     bool expected = false;
     if(!detail::installed.compare_exchange_strong(expected, true))
         detail::throw_error(error::invalid_argument, "spindle::shutdown_on_signals: another guard is installed");
-    auto w = std::make_unique<detail::signal_watch>(sys);
+    std::unique_ptr<detail::signal_watch> w;
     auto fail = [&](char const* what) {
         int const e = errno;
-        for(auto const& [sig, old] : w->previous)
-            ::sigaction(sig, &old, nullptr);
+        if(w)
+            for(auto const& [sig, old] : w->previous)
+                ::sigaction(sig, &old, nullptr);
         detail::write_fd.store(-1);
-        for(int fd : w->fds)
-            if(fd >= 0)
-                ::close(fd);
         detail::installed.store(false);
         throw system_error(boost::system::error_code(e, boost::system::system_category()), what);
     };
-    if(::pipe2(w->fds, O_CLOEXEC) != 0)
-        fail("spindle::shutdown_on_signals: pipe");
-    detail::write_fd.store(w->fds[1]);
+    try
+    {
+        w = std::make_unique<detail::signal_watch>(sys);
+        w->before_shutdown = std::move(before_shutdown);
+    }
+    catch(...)
+    {
+        detail::installed.store(false);
+        throw;
+    }
+    sigemptyset(&w->unblock);
     for(int sig : signals)
     {
         if(sig <= 0 || sig >= 256 || sig == SIGKILL || sig == SIGSTOP)
@@ -112,6 +184,14 @@ shutdown_on_signals::shutdown_on_signals(system& sys, std::initializer_list<int>
             errno = EINVAL;
             fail("spindle::shutdown_on_signals: invalid signal number");
         }
+        sigaddset(&w->unblock, sig);
+    }
+    if(!detail::open_pipe())
+        fail("spindle::shutdown_on_signals: pipe");
+    detail::drain_pipe();
+    detail::write_fd.store(detail::pipe_fds[1]);
+    for(int sig : signals)
+    {
         struct sigaction sa = {};
         sa.sa_handler = &detail::on_signal;
         sigemptyset(&sa.sa_mask);
@@ -121,7 +201,15 @@ shutdown_on_signals::shutdown_on_signals(system& sys, std::initializer_list<int>
             fail("spindle::shutdown_on_signals: sigaction");
         w->previous.emplace_back(sig, old);
     }
-    w->thread = std::thread([p = w.get()] { p->run(); });
+    try
+    {
+        w->thread = std::thread([p = w.get()] { p->run(); });
+    }
+    catch(std::system_error const& e)
+    {
+        errno = e.code().value();
+        fail("spindle::shutdown_on_signals: thread");
+    }
     w_ = std::move(w);
 }
 
@@ -129,12 +217,13 @@ shutdown_on_signals::~shutdown_on_signals()
 {
     for(auto const& [sig, old] : w_->previous)
         ::sigaction(sig, &old, nullptr);
-    unsigned char zero = 0;
-    [[maybe_unused]] auto n = ::write(w_->fds[1], &zero, 1);
-    w_->thread.join();
     detail::write_fd.store(-1);
-    ::close(w_->fds[0]);
-    ::close(w_->fds[1]);
+    // The pipe may be full of signals (its write end does not block):
+    // then the thread reads them first; the zero byte must get through.
+    unsigned char zero = 0;
+    while(::write(detail::pipe_fds[1], &zero, 1) < 0 && (errno == EAGAIN || errno == EINTR))
+        std::this_thread::yield();
+    w_->thread.join();
     detail::installed.store(false);
 }
 

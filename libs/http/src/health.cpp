@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -160,6 +161,56 @@ std::chrono::microseconds cpu_time() noexcept
 double round2(double v) noexcept
 {
     return static_cast<double>(static_cast<long long>(v * 100 + (v < 0 ? -0.5 : 0.5))) / 100;
+}
+
+// A count read as a double (a metrics sum) as a JSON integer.
+std::uint64_t as_count(double v) noexcept
+{
+    return v > 0 ? static_cast<std::uint64_t>(v + 0.5) : 0;
+}
+
+// 12, 12.5: no trailing zeros, no exponent.
+std::string format_number(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+    std::string s = buf;
+    while(!s.empty() && s.back() == '0')
+        s.pop_back();
+    if(!s.empty() && s.back() == '.')
+        s.pop_back();
+    return s;
+}
+
+std::string level_text(double level)
+{
+    return format_number(level);
+}
+
+/* A result at the levels of `t`: `value` is compared, `observed` reported
+   (the value itself unless given: a count stays an integer); `what` says
+   what was seen, the output adds the level passed. */
+check_result leveled(health_threshold const& t, double value, std::string unit, std::string what,
+                     json::value observed = nullptr)
+{
+    if(observed.is_null())
+    {
+        // a whole number as a JSON integer (12, not 1.2E1)
+        if(std::isfinite(value) && std::abs(value) < 1e15 &&
+           value == static_cast<double>(static_cast<std::int64_t>(value)))
+            observed = static_cast<std::int64_t>(value);
+        else
+            observed = value;
+    }
+    switch(t.status_of(value))
+    {
+    case health_status::fail:
+        return check_result::fail(what + " (fails above " + level_text(t.fail) + ")", std::move(observed), std::move(unit));
+    case health_status::warn:
+        return check_result::warn(what + " (warns above " + level_text(t.warn) + ")", std::move(observed), std::move(unit));
+    default:
+        return check_result::pass(std::move(observed), std::move(unit));
+    }
 }
 
 } // namespace
@@ -488,6 +539,17 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
     //------------------------------------------------------------------------
     // built-in checks
 
+    // The levels in force: the older single-value options win when set.
+    health_thresholds thresholds() const
+    {
+        auto th = opts.thresholds;
+        if(opts.mailbox_depth_warn != 0)
+            th.mailbox_depth.warn = static_cast<double>(opts.mailbox_depth_warn);
+        if(opts.memory_warn_mib != 0)
+            th.memory_mib.warn = static_cast<double>(opts.memory_warn_mib);
+        return th;
+    }
+
     void add_builtin(std::string name, char const* const* keys, std::size_t nkeys, std::string type, run_function fn)
     {
         auto c = std::make_shared<check_state>();
@@ -509,13 +571,16 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
             std::uint64_t dead_letters = 0;
             std::uint64_t restarts = 0;
             wall_clock::time_point last_run{};
+            timer_service::time_point last_at{};
         };
+        auto const th = thresholds();
         auto as = std::make_shared<actor_system_state>();
+        as->last_at = timers.now();
         as->dead_letters = sys.stats().dead_letters;
         as->restarts = sys.stats().restarts;
         as->last_run = started;
         add_builtin("actor_system", actor_system_keys, std::size(actor_system_keys), "system",
-            [this, as](std::stop_token) {
+            [this, as, th](std::stop_token) {
                 std::vector<named_result> out;
                 // responsiveness: a round trip through a worker
                 if(sys.stopping())
@@ -530,7 +595,9 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
                         out.emplace_back(actor_system_keys[0],
                                          check_result::fail("the probe actor did not answer: " + ec.message()));
                     else
-                        out.emplace_back(actor_system_keys[0], check_result::pass(round2(ms), "ms"));
+                        out.emplace_back(actor_system_keys[0],
+                            leveled(th.responsiveness_ms, round2(ms), "ms", "round trip to the probe actor " +
+                                    format_number(round2(ms)) + " ms"));
                 }
 
                 // the tree: deepest mailbox, actors restarting now
@@ -550,20 +617,31 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
                         walk(ch);
                 };
                 walk(tree);
-                if(opts.mailbox_depth_warn != 0 && deepest > opts.mailbox_depth_warn)
-                    out.emplace_back(actor_system_keys[1],
-                        check_result::warn(deepest_name + " has " + std::to_string(deepest) + " queued messages",
-                                           deepest, "messages"));
-                else
-                    out.emplace_back(actor_system_keys[1], check_result::pass(deepest, "messages"));
+                out.emplace_back(actor_system_keys[1],
+                    leveled(th.mailbox_depth, static_cast<double>(deepest), "messages",
+                            deepest_name + " has " + std::to_string(deepest) + " queued messages",
+                            static_cast<std::uint64_t>(deepest)));
 
+                // rates per minute since the previous run, at least an interval
+                auto const now = timers.now();
+                auto const elapsed = std::max<std::chrono::nanoseconds>(now - as->last_at, opts.check_interval);
+                as->last_at = now;
+                double const minutes = std::chrono::duration<double, std::ratio<60>>(elapsed).count();
                 auto const st = sys.stats();
-                out.emplace_back(actor_system_keys[2], check_result::pass(st.dead_letters - as->dead_letters, "messages"));
+                auto const dead = st.dead_letters - as->dead_letters;
                 as->dead_letters = st.dead_letters;
+                double const dead_rate = round2(static_cast<double>(dead) / minutes);
+                out.emplace_back(actor_system_keys[2],
+                    leveled(th.dead_letters_per_minute, dead_rate, "messages",
+                            std::to_string(dead) + " dead letters since the previous check (" +
+                                format_number(dead_rate) + " a minute)",
+                            dead));
 
                 // supervisors: restarts and escalations since the previous run
                 auto const restarts = st.restarts - as->restarts;
                 as->restarts = st.restarts;
+                double const restart_rate =
+                    round2(static_cast<double>(std::max<std::uint64_t>(restarts, restarting != 0 ? 1 : 0)) / minutes);
                 std::string escalation;
                 for(auto const& e : sys.events().recent())
                 {
@@ -575,9 +653,11 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
                     out.emplace_back(actor_system_keys[3], check_result::fail(escalation, restarts, "restarts"));
                 else if(restarts != 0 || restarting != 0)
                     out.emplace_back(actor_system_keys[3],
-                        check_result::warn(std::to_string(restarts) + " restarts since the previous check, " +
-                                               std::to_string(restarting) + " actors restarting now",
-                                           restarts, "restarts"));
+                        leveled(th.restarts_per_minute, restart_rate, "restarts",
+                                std::to_string(restarts) + " restarts since the previous check (" +
+                                    format_number(restart_rate) + " a minute), " + std::to_string(restarting) +
+                                    " actors restarting now",
+                                restarts));
                 else
                     out.emplace_back(actor_system_keys[3], check_result::pass(0, "restarts"));
                 return out;
@@ -613,9 +693,9 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
                                                std::to_string(static_cast<long long>(new_unresponsive)) +
                                                " unresponsive since the previous check; " +
                                                std::to_string(static_cast<long long>(queued)) + " queued",
-                                           running, "tasks"));
+                                           as_count(running), "tasks"));
                 else
-                    out.emplace_back(executor_keys[0], check_result::pass(running, "tasks"));
+                    out.emplace_back(executor_keys[0], check_result::pass(as_count(running), "tasks"));
 
                 std::string open;
                 std::size_t not_closed = 0;
@@ -633,7 +713,8 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
                     }
                 }
                 if(not_closed != 0)
-                    out.emplace_back(executor_keys[1], check_result::warn(open, not_closed, "breakers"));
+                    out.emplace_back(executor_keys[1],
+                                     check_result::warn(open, static_cast<std::uint64_t>(not_closed), "breakers"));
                 else
                     out.emplace_back(executor_keys[1], check_result::pass(0, "breakers"));
                 return out;
@@ -646,28 +727,26 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
         };
         auto ss = std::make_shared<system_state>(system_state{cpu_time(), std::chrono::steady_clock::now()});
         add_builtin("system", system_keys, std::size(system_keys), "system",
-            [this, ss](std::stop_token) {
+            [this, ss, th](std::stop_token) {
                 std::vector<named_result> out;
                 auto const snap = sys.metrics().snapshot();
                 out.emplace_back(system_keys[0],
-                    check_result::pass(family_sum(snap, "spindle_executor_tasks_running"), "tasks"));
-                out.emplace_back(system_keys[1], check_result::pass(sys.stats().actors, "actors"));
+                    check_result::pass(as_count(family_sum(snap, "spindle_executor_tasks_running")), "tasks"));
+                out.emplace_back(system_keys[1], check_result::pass(static_cast<std::uint64_t>(sys.stats().actors), "actors"));
                 out.emplace_back(system_keys[2],
-                    check_result::pass(family_sum(snap, "spindle_streams_active"), "streams"));
+                    check_result::pass(as_count(family_sum(snap, "spindle_streams_active")), "streams"));
                 double const mib = round2(resident_mib());
-                if(opts.memory_warn_mib != 0 && mib > static_cast<double>(opts.memory_warn_mib))
-                    out.emplace_back(system_keys[3],
-                        check_result::warn("resident size above " + std::to_string(opts.memory_warn_mib) + " MiB",
-                                           mib, "MiB"));
-                else
-                    out.emplace_back(system_keys[3], check_result::pass(mib, "MiB"));
+                out.emplace_back(system_keys[3],
+                    leveled(th.memory_mib, mib, "MiB", "resident size " + format_number(mib) + " MiB"));
                 auto const cpu = cpu_time();
                 auto const at = std::chrono::steady_clock::now();
                 double const wall = std::chrono::duration<double, std::micro>(at - ss->at).count();
                 double const used = static_cast<double>((cpu - ss->cpu).count());
                 ss->cpu = cpu;
                 ss->at = at;
-                out.emplace_back(system_keys[4], check_result::pass(wall > 0 ? round2(100 * used / wall) : 0.0, "percent"));
+                double const percent = wall > 0 ? round2(100 * used / wall) : 0.0;
+                out.emplace_back(system_keys[4],
+                    leveled(th.cpu_percent, percent, "percent", "CPU " + format_number(percent) + "% of one core"));
                 return out;
             });
     }

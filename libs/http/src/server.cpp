@@ -73,14 +73,105 @@ void lower_priority(int nice) noexcept
 
 
 // The methods an OPTIONS * request is told about, and the order `Allow`
-// lists them in.
+// lists them in; also the methods request counts name (others: "other").
 constexpr verb allow_order[] = {
     verb::get, verb::head, verb::post, verb::put, verb::patch, verb::delete_, verb::options};
+constexpr unsigned method_other = std::size(allow_order);
+
+// The request duration histogram's bounds: 10 us to 10 s in 1-2.5-5 steps
+// (metrics::default_buckets), in ns for integer comparisons.
+constexpr std::array<std::uint64_t, 19> duration_bounds_ns = {
+    10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
+    1'000'000, 2'500'000, 5'000'000, 10'000'000, 25'000'000, 50'000'000,
+    100'000'000, 250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
+constexpr std::size_t duration_bucket_count = duration_bounds_ns.size() + 1;
+
+/* Requests answered, by method and status code, for one route: a few
+   slots claimed on first use (no lock; a key is never released), each
+   with a duration histogram. Past the slots, requests count in the last
+   one, whose method and code are "other". */
+struct request_slot
+{
+    std::atomic<std::uint32_t> key{0}; // (method index + 1) << 16 | code; 0: free
+    std::atomic<std::uint64_t> sum_ns{0};
+    std::array<std::atomic<std::uint64_t>, duration_bucket_count> buckets{}; // not cumulative; the last: +Inf
+};
+
+constexpr std::size_t request_slots = 32;
+constexpr std::uint32_t overflow_key = (std::uint32_t(method_other) + 1) << 16;
+
+struct request_counters
+{
+    std::array<request_slot, request_slots> slots;
+
+    void observe(unsigned method, unsigned code, std::chrono::nanoseconds d) noexcept
+    {
+        std::uint32_t const key = (std::uint32_t(method) + 1) << 16 | (code & 0xffff);
+        request_slot* slot = &slots.back();
+        for(std::size_t i = 0; i + 1 < slots.size(); ++i)
+        {
+            auto& s = slots[i];
+            auto k = s.key.load(std::memory_order_acquire);
+            if(k == 0 && s.key.compare_exchange_strong(k, key, std::memory_order_acq_rel))
+                k = key;
+            if(k == key)
+            {
+                slot = &s;
+                break;
+            }
+        }
+        if(slot == &slots.back())
+        {
+            std::uint32_t k = 0;
+            slot->key.compare_exchange_strong(k, overflow_key, std::memory_order_relaxed);
+        }
+        auto const ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
+        std::size_t b = 0;
+        while(b < duration_bounds_ns.size() && ns > duration_bounds_ns[b])
+            ++b;
+        slot->buckets[b].fetch_add(1, std::memory_order_relaxed);
+        slot->sum_ns.fetch_add(ns, std::memory_order_relaxed);
+    }
+
+    void read(std::string_view path, std::vector<route_stats>& out) const
+    {
+        for(auto const& s : slots)
+        {
+            auto const key = s.key.load(std::memory_order_acquire);
+            if(key == 0)
+                continue;
+            route_stats r;
+            r.path = path;
+            unsigned const m = (key >> 16) - 1;
+            r.method = m < std::size(allow_order) ? std::string(bhttp::to_string(allow_order[m])) : "other";
+            r.code = key == overflow_key && &s == &slots.back() ? 0 : key & 0xffff;
+            r.duration_buckets.reserve(duration_bucket_count);
+            std::uint64_t cumulative = 0;
+            for(auto const& b : s.buckets)
+            {
+                cumulative += b.load(std::memory_order_relaxed);
+                r.duration_buckets.push_back(cumulative);
+            }
+            r.count = cumulative;
+            r.duration_sum = static_cast<double>(s.sum_ns.load(std::memory_order_relaxed)) * 1e-9;
+            out.push_back(std::move(r));
+        }
+    }
+};
+
+unsigned method_index(verb v) noexcept
+{
+    for(unsigned i = 0; i < std::size(allow_order); ++i)
+        if(allow_order[i] == v)
+            return i;
+    return method_other;
+}
 
 struct route_entry
 {
     std::vector<std::pair<verb, async_handler_type>> handlers;
     std::string allow; // computed at start
+    std::unique_ptr<request_counters> counters = std::make_unique<request_counters>();
 
     async_handler_type const* find(verb v) const noexcept
     {
@@ -137,6 +228,30 @@ struct verdict
     char const* why = "";
 };
 
+bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept
+{
+    return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+/* RFC 9112 3.2: a request target is in origin-form (`/path`), in
+   absolute-form (`http://host/path`), in asterisk-form (`*`, for OPTIONS
+   only) or in authority-form (`host:port`, for CONNECT only, which a
+   server that is not a proxy does not serve). */
+verdict check_target_form(verb method, std::string_view target) noexcept
+{
+    if(target.front() == '/')
+        return {};
+    if(target == "*")
+    {
+        if(method == verb::options)
+            return {};
+        return {status::bad_request, "asterisk-form request target is only for OPTIONS"};
+    }
+    if(starts_with_icase(target, "http://") || starts_with_icase(target, "https://"))
+        return {};
+    return {status::bad_request, "request target is not a path or an absolute URI"};
+}
+
 /* The framing checks Beast 1.81's parser leaves to us (it accepts, for
    instance, `Transfer-Encoding: gzip` without chunked, a chunked coding
    that is not the last one, or a Transfer-Encoding before a
@@ -148,6 +263,8 @@ verdict check_request(bhttp::request_header<> const& h, std::size_t target_limit
         return {status::uri_too_long, "request target too long"};
     if(h.target().empty())
         return {status::bad_request, "empty request target"};
+    if(auto const form = check_target_form(h.method(), h.target()); form.code != status::ok)
+        return form;
     int hosts = 0;
     int lengths = 0;
     std::vector<std::string_view> codings;
@@ -244,9 +361,11 @@ struct shared_state
     server_options opts;
     std::unordered_map<std::string, route_entry, path_hash, std::equal_to<>> routes; // fixed once started
     std::string allow_all;                                 // for OPTIONS *
+    request_counters other_requests;                       // requests no route matched
+    std::atomic<bool> routes_fixed{false};                 // started: `routes` no longer changes
 
     std::atomic<bool> stopping{false};
-    std::atomic<std::uint64_t> accepted{0}, refused{0}, requests{0}, rejected{0}, timeouts{0};
+    std::atomic<std::uint64_t> accepted{0}, refused{0}, evicted{0}, requests{0}, rejected{0}, timeouts{0};
     std::atomic<std::size_t> open{0};
 
     std::mutex m;
@@ -288,6 +407,23 @@ public:
 
     /// After `detach`, with no thread running the context: frees the buffers.
     virtual void release() noexcept = 0;
+
+    /// Any thread, after `claim_for_eviction` succeeded: closes the
+    /// connection if it still waits for a request, else after its response.
+    virtual void evict() = 0;
+
+    /** When the connection started waiting for the request it has not
+        completely received (steady clock, ns): 0 while it handles or
+        answers one, or once closed; `evicting` once chosen for eviction. */
+    std::atomic<std::int64_t> waiting_since{0};
+
+    static constexpr std::int64_t evicting = -1;
+
+    /// Marks the connection as chosen, if it still waits since `since`.
+    bool claim_for_eviction(std::int64_t since) noexcept
+    {
+        return waiting_since.compare_exchange_strong(since, evicting, std::memory_order_acq_rel);
+    }
 };
 
 namespace {
@@ -304,6 +440,7 @@ public:
         , sock_(std::move(sock))
         , timer_(sock_.get_executor())
         , buf_(st_->opts.header_limit + st_->opts.body_limit + 2 * read_chunk)
+        , first_deadline_(clock_type::now() + st_->opts.first_request_timeout)
         , counted_(counted)
         , refuse_(refuse)
     {
@@ -377,6 +514,29 @@ public:
         });
     }
 
+    void evict() override
+    {
+        asio::dispatch(sock_.get_executor(), [self = self()] {
+            switch(self->phase_)
+            {
+            case phase::idle:
+            case phase::reading:
+                self->st_->evicted.fetch_add(1, std::memory_order_relaxed);
+                self->close_now();
+                break;
+            case phase::handling:
+            case phase::writing:
+                // completed its request just as it was chosen: answered, then closed
+                self->st_->evicted.fetch_add(1, std::memory_order_relaxed);
+                self->close_after_ = true;
+                break;
+            case phase::lingering:
+            case phase::closed:
+                break;
+            }
+        });
+    }
+
     void detach() noexcept override
     {
         std::lock_guard lk(gate_);
@@ -418,6 +578,14 @@ private:
     std::mutex gate_; ///< deliveries from other threads against `detach`
     clock_type::time_point deadline_ = clock_type::time_point::max();
     clock_type::time_point timer_at_{};
+    clock_type::time_point first_deadline_; ///< the first request must be in by then
+    std::size_t chunk_ext_bytes_ = 0;       ///< of the request being read
+    bool chunk_ext_too_long_ = false;
+    bool served_ = false;                   ///< a request was read completely
+    request_counters* counters_ = nullptr;  ///< where the response being sent counts
+    clock_type::time_point dispatched_at_{};
+    unsigned method_index_ = method_other;
+    unsigned code_ = 0;
     std::size_t lingered_ = 0;
     phase phase_ = phase::idle;
     bool timer_armed_ = false;
@@ -426,6 +594,7 @@ private:
     bool keep_alive_ = false;  ///< of the response being written
     bool head_request_ = false;
     bool header_checked_ = false; ///< of the request being read
+    bool version_checked_ = false; ///< the request line's version was looked at
     bool detached_ = false;       ///< guarded by gate_
     bool registered_ = false;
     bool counted_;
@@ -443,9 +612,47 @@ private:
 
     void set_deadline(clock_type::duration d)
     {
-        deadline_ = clock_type::now() + d;
+        set_deadline_at(clock_type::now() + d);
+    }
+
+    void set_deadline_at(clock_type::time_point tp)
+    {
+        deadline_ = tp;
         if(!timer_armed_ || deadline_ < timer_at_)
             arm(deadline_);
+    }
+
+    // Waiting for a request (idle or reading it): until `d` from `now`, and
+    // on a connection that has not completed one yet, no later than its
+    // first-request deadline. False if the connection was chosen for
+    // eviction meanwhile (then it is closed).
+    bool wait_for_request(clock_type::time_point now, clock_type::duration d)
+    {
+        auto tp = now + d;
+        if(!served_ && first_deadline_ < tp)
+            tp = first_deadline_;
+        set_deadline_at(tp);
+        auto cur = waiting_since.load(std::memory_order_relaxed);
+        if(cur == evicting)
+            return false;
+        if(cur == 0)
+        {
+            auto const since = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+            if(!waiting_since.compare_exchange_strong(cur, since, std::memory_order_acq_rel))
+                return false; // chosen meanwhile
+        }
+        return true;
+    }
+
+    // Has a complete request (or is refusing one): not evictable now.
+    // False if it was chosen for eviction first.
+    bool stop_waiting() noexcept
+    {
+        auto cur = waiting_since.load(std::memory_order_relaxed);
+        while(cur != evicting)
+            if(waiting_since.compare_exchange_weak(cur, 0, std::memory_order_acq_rel))
+                return true;
+        return false;
     }
 
     void clear_deadline() noexcept { deadline_ = clock_type::time_point::max(); }
@@ -511,11 +718,13 @@ private:
         timed_out_ = false;
         if(buf_.size() != 0)
         {
-            begin_request(); // a pipelined request is already here
+            if(!begin_request()) // a pipelined request is already here
+                return close_now();
             return parse();
         }
         phase_ = phase::idle;
-        set_deadline(st_->opts.idle_timeout);
+        if(!wait_for_request(clock_type::now(), st_->opts.idle_timeout))
+            return close_now();
         sock_.async_read_some(buf_.prepare(read_chunk),
             [self = self()](boost::system::error_code ec, std::size_t n) {
                 if(self->phase_ == phase::closed)
@@ -523,19 +732,66 @@ private:
                 if(ec)
                     return self->close_now();
                 self->buf_.commit(n);
-                self->begin_request();
+                if(!self->begin_request())
+                    return self->close_now();
                 self->parse();
             });
     }
 
-    void begin_request()
+    // Counts the chunk extensions of the request being read.
+    struct chunk_header_cb
+    {
+        basic_connection* self;
+        void operator()(std::uint64_t, beast::string_view ext, boost::system::error_code& ec)
+        {
+            self->chunk_ext_bytes_ += ext.size();
+            if(self->chunk_ext_bytes_ > self->st_->opts.chunk_extensions_limit)
+            {
+                self->chunk_ext_too_long_ = true;
+                ec = bhttp::error::bad_chunk_extension;
+            }
+        }
+    };
+    chunk_header_cb chunk_cb_{this};
+
+    // False if the connection was chosen for eviction (then it closes).
+    bool begin_request()
     {
         phase_ = phase::reading;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(st_->opts.header_limit));
         parser_->body_limit(st_->opts.body_limit);
+        parser_->on_chunk_header(chunk_cb_);
+        chunk_ext_bytes_ = 0;
+        chunk_ext_too_long_ = false;
         header_checked_ = false;
-        set_deadline(st_->opts.read_timeout);
+        version_checked_ = false;
+        return wait_for_request(clock_type::now(), st_->opts.read_timeout);
+    }
+
+    /* RFC 9112 2.3: a request of a higher minor version of HTTP/1 is
+       answered as HTTP/1.1. Beast 1.81 refuses anything but 1.0 and 1.1,
+       so the request line's version is rewritten before Beast reads it
+       (it parses the request line only once the whole header is here). */
+    void normalize_version() noexcept
+    {
+        auto const data = buf_.data();
+        char* const p = static_cast<char*>(data.data());
+        std::string_view const s(p, data.size());
+        auto const eol = s.find("\r\n");
+        if(eol == std::string_view::npos)
+        {
+            // the line is not complete yet; past the header limit Beast refuses it anyway
+            version_checked_ = s.size() > st_->opts.header_limit;
+            return;
+        }
+        version_checked_ = true;
+        constexpr std::string_view http1 = "HTTP/1.";
+        if(eol < http1.size() + 2)
+            return;
+        auto const v = eol - http1.size() - 1;
+        if(s[v - 1] == ' ' && s.substr(v, http1.size()) == http1 && s[eol - 1] >= '2' && s[eol - 1] <= '9')
+            p[eol - 1] = '1';
     }
 
     // Parses what the buffer holds; then dispatches, refuses, or reads more.
@@ -546,6 +802,8 @@ private:
             bool need_more = buf_.size() == 0;
             if(!need_more)
             {
+                if(!version_checked_)
+                    normalize_version();
                 boost::system::error_code ec;
                 auto const used = parser_->put(buf_.data(), ec);
                 buf_.consume(used);
@@ -658,6 +916,8 @@ private:
                                      : reject(status::request_header_fields_too_large, "request header too large");
         if(ec == bhttp::error::body_limit)
             return reject(status::payload_too_large, "request body too large");
+        if(chunk_ext_too_long_)
+            return reject(status::bad_request, "chunk extensions too long");
         if(ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
            ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category())
             return close_now(); // the client went away, or a socket error
@@ -671,11 +931,17 @@ private:
     {
         phase_ = phase::handling;
         clear_deadline();
+        served_ = true;
+        if(!stop_waiting())
+            close_after_ = true; // chosen for eviction as the request completed: answered, then closed
         st_->requests.fetch_add(1, std::memory_order_relaxed);
         req_ = parser_->release();
         parser_.reset();
         head_request_ = req_.method() == verb::head;
         keep_alive_ = req_.keep_alive();
+        dispatched_at_ = clock_type::now();
+        method_index_ = method_index(req_.method());
+        counters_ = &st_->other_requests;
 
         if(req_.method() == verb::unknown)
             return respond_error(status::not_implemented, "unknown method", false);
@@ -685,6 +951,7 @@ private:
         if(it == st_->routes.end())
             return respond_error(status::not_found, "no such resource", false);
         auto const& entry = it->second;
+        counters_ = entry.counters.get();
         auto const* h = entry.find(req_.method());
         if(h == nullptr && head_request_)
             h = entry.find(verb::get);
@@ -737,6 +1004,8 @@ private:
     /// Refuses the request being read: answers and closes.
     void reject(status s, std::string_view why)
     {
+        stop_waiting();
+        counters_ = nullptr; // counted as rejected, not by route
         st_->rejected.fetch_add(1, std::memory_order_relaxed);
         SPINDLE_LOG(debug, "http") << "refused a request: " << static_cast<unsigned>(s) << ' ' << why;
         parser_.reset();
@@ -771,6 +1040,7 @@ private:
         keep_alive_ = keep;
         res_.emplace(std::move(res));
         auto const code = res_->result_int();
+        code_ = code;
         bool const bodiless = code == 204 || code == 304 || code < 200;
         if(bodiless)
             res_->body().clear();
@@ -852,6 +1122,11 @@ private:
     void on_write(boost::system::error_code ec)
     {
         res_.reset();
+        if(counters_ != nullptr)
+        {
+            counters_->observe(method_index_, code_, clock_type::now() - dispatched_at_);
+            counters_ = nullptr;
+        }
         if(phase_ == phase::closed)
             return;
         if(ec)
@@ -896,6 +1171,7 @@ private:
         if(phase_ == phase::closed)
             return;
         phase_ = phase::closed;
+        waiting_since.store(0, std::memory_order_relaxed);
         clear_deadline();
         boost::system::error_code ignored;
         sock_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -1028,7 +1304,8 @@ struct server::impl : std::enable_shared_from_this<server::impl>
             }));
             return;
         }
-        bool const refuse = st->open.load(std::memory_order_relaxed) >= st->opts.max_connections;
+        bool const refuse =
+            st->open.load(std::memory_order_relaxed) >= st->opts.max_connections && !evict_one();
         if(refuse)
             st->refused.fetch_add(1, std::memory_order_relaxed);
         else
@@ -1046,6 +1323,43 @@ struct server::impl : std::enable_shared_from_this<server::impl>
             SPINDLE_LOG(warning, "http") << "cannot serve a connection: " << e.what();
         }
         do_accept();
+    }
+
+    /* At the cap: closes the connection that has waited longest for a
+       request it has not completely sent (a silent or trickling client, or
+       an idle kept-alive one) to make room. False if every connection is
+       busy with a request. Scans the connections: only at the cap. */
+    bool evict_one()
+    {
+        std::shared_ptr<detail::connection> victim;
+        for(int attempt = 0; attempt < 4 && !victim; ++attempt)
+        {
+            std::lock_guard lk(st->m);
+            detail::connection* oldest = nullptr;
+            std::int64_t oldest_since = 0;
+            std::weak_ptr<detail::connection> const* oldest_weak = nullptr;
+            for(auto const& [p, w] : st->live)
+            {
+                auto const since = p->waiting_since.load(std::memory_order_relaxed);
+                if(since > 0 && (oldest == nullptr || since < oldest_since))
+                {
+                    oldest = p;
+                    oldest_since = since;
+                    oldest_weak = &w;
+                }
+            }
+            if(oldest == nullptr)
+                return false;
+            if(!oldest->claim_for_eviction(oldest_since))
+                continue; // it got a request or was closed meanwhile: look again
+            victim = oldest_weak->lock();
+            if(!victim)
+                return true; // being destroyed: its slot is free anyway
+        }
+        if(!victim)
+            return false;
+        victim->evict();
+        return true;
     }
 
     std::vector<std::shared_ptr<detail::connection>> live_connections()
@@ -1068,6 +1382,7 @@ void validate(server_options const& o)
        o.target_limit > o.header_limit || o.header_limit > 0xffffffffu ||
        o.read_timeout <= std::chrono::nanoseconds::zero() || o.idle_timeout <= std::chrono::nanoseconds::zero() ||
        o.write_timeout <= std::chrono::nanoseconds::zero() ||
+       o.first_request_timeout <= std::chrono::nanoseconds::zero() ||
        o.shutdown_deadline < std::chrono::nanoseconds::zero())
         spindle::detail::throw_error(error::invalid_argument, "spindle::http::server_options");
 }
@@ -1234,6 +1549,7 @@ void server::start(boost::system::error_code& ec)
     }
     im.port.store(local.port());
     im.started = true;
+    st.routes_fixed.store(true, std::memory_order_release);
 
     asio::dispatch(*im.strand, [self = impl_] { self->do_accept(); });
     if(st.own_ioc)
@@ -1363,11 +1679,35 @@ server_stats server::stats() const noexcept
     server_stats s;
     s.accepted = st.accepted.load(std::memory_order_relaxed);
     s.refused = st.refused.load(std::memory_order_relaxed);
+    s.evicted = st.evicted.load(std::memory_order_relaxed);
     s.requests = st.requests.load(std::memory_order_relaxed);
     s.rejected = st.rejected.load(std::memory_order_relaxed);
     s.timeouts = st.timeouts.load(std::memory_order_relaxed);
     s.open = st.open.load(std::memory_order_relaxed);
     return s;
+}
+
+std::vector<route_stats> server::request_stats() const
+{
+    auto const& st = *impl_->st;
+    std::vector<route_stats> out;
+    if(!st.routes_fixed.load(std::memory_order_acquire))
+        return out;
+    for(auto const& [path, entry] : st.routes)
+        entry.counters->read(path, out);
+    st.other_requests.read("other", out);
+    return out;
+}
+
+std::span<double const> server::request_duration_bounds() noexcept
+{
+    static constexpr auto bounds = [] {
+        std::array<double, duration_bounds_ns.size()> b{};
+        for(std::size_t i = 0; i < b.size(); ++i)
+            b[i] = static_cast<double>(duration_bounds_ns[i]) / 1e9;
+        return b;
+    }();
+    return bounds;
 }
 
 server_options const& server::options() const noexcept

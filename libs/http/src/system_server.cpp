@@ -14,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,57 @@
 namespace spindle::http {
 
 namespace bhttp = boost::beast::http;
+
+namespace {
+
+/* The server's requests by route, method and code, and their durations:
+   a histogram, which a metrics::registry collector cannot give, so it is
+   collected for the exporter directly. */
+class request_series final : public prometheus::Collectable
+{
+    server const* srv_;
+    std::string listener_;
+
+public:
+    request_series(server const& srv, std::string listener) : srv_(&srv), listener_(std::move(listener)) {}
+
+    std::vector<prometheus::MetricFamily> Collect() const override
+    {
+        std::vector<prometheus::MetricFamily> out(2);
+        auto& total = out[0];
+        total.name = "spindle_http_requests_total";
+        total.help = "HTTP requests answered, by route (path: the route, \"other\" for unknown paths), method and status code";
+        total.type = prometheus::MetricType::Counter;
+        auto& duration = out[1];
+        duration.name = "spindle_http_request_duration_seconds";
+        duration.help = "Time from an HTTP request read completely to its response written, by route, method and status code";
+        duration.type = prometheus::MetricType::Histogram;
+        auto const bounds = server::request_duration_bounds();
+        for(auto const& r : srv_->request_stats())
+        {
+            std::vector<prometheus::ClientMetric::Label> labels{{"listener", listener_},
+                                                                {"method", r.method},
+                                                                {"path", r.path},
+                                                                {"code", r.code ? std::to_string(r.code) : "other"}};
+            prometheus::ClientMetric c;
+            c.label = labels;
+            c.counter.value = static_cast<double>(r.count);
+            total.metric.push_back(std::move(c));
+            prometheus::ClientMetric h;
+            h.label = std::move(labels);
+            h.histogram.sample_count = r.count;
+            h.histogram.sample_sum = r.duration_sum;
+            h.histogram.bucket.reserve(r.duration_buckets.size());
+            for(std::size_t i = 0; i < r.duration_buckets.size(); ++i)
+                h.histogram.bucket.push_back({r.duration_buckets[i],
+                                              i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity()});
+            duration.metric.push_back(std::move(h));
+        }
+        return out;
+    }
+};
+
+} // namespace
 
 struct system_server::impl
 {
@@ -115,8 +167,8 @@ struct system_server::impl
         };
         static constexpr series list[] = {
             {"spindle_http_connections_accepted_total", "HTTP connections accepted", metrics::metric_type::counter, &server_stats::accepted},
-            {"spindle_http_connections_refused_total", "HTTP connections refused (over max_connections)", metrics::metric_type::counter, &server_stats::refused},
-            {"spindle_http_requests_total", "HTTP requests read and routed", metrics::metric_type::counter, &server_stats::requests},
+            {"spindle_http_connections_refused_total", "HTTP connections refused (at max_connections, every connection busy)", metrics::metric_type::counter, &server_stats::refused},
+            {"spindle_http_connections_evicted_total", "HTTP connections closed at max_connections to make room for a new one", metrics::metric_type::counter, &server_stats::evicted},
             {"spindle_http_requests_rejected_total", "HTTP requests refused before routing (malformed, oversized, timed out)", metrics::metric_type::counter, &server_stats::rejected},
             {"spindle_http_timeouts_total", "HTTP connections closed by a read, idle or write timeout", metrics::metric_type::counter, &server_stats::timeouts},
         };
@@ -133,6 +185,13 @@ struct system_server::impl
                 out.emplace_back(metrics::labels_type{{"listener", listener}},
                                  static_cast<double>(server_ptr->stats().open));
             }));
+        // the exporter is this object's own: these go with it
+        exporter.add_collectable(std::make_shared<request_series>(*srv, listener));
+        if(opts.process_metrics)
+        {
+            exporter.add_collectable(std::make_shared<process_collector>());
+            exporter.add_collectable(std::make_shared<build_info_collector>());
+        }
     }
 
     void stop() noexcept
