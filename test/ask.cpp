@@ -192,6 +192,29 @@ BOOST_AUTO_TEST_CASE(ask_timeout_on_manual_clock)
     BOOST_TEST(c.ask(wait_q{4}, 5s).get() == 4);
 }
 
+BOOST_AUTO_TEST_CASE(a_stop_token_ends_the_wait_with_cancelled)
+{
+    spindle::system sys;
+    scoped_gate g;
+    auto c = sys.spawn<counter>(g.g);
+    auto f = c.ask(wait_q{1}, 1h); // the handler waits at the gate: no reply for an hour
+    BOOST_REQUIRE(eventually([&] { return g->entered() == 1; }));
+
+    std::stop_source stop;
+    std::thread canceller([&] { stop.request_stop(); });
+    auto r = f.result(stop.get_token()); // returns once stop is requested, not after an hour
+    canceller.join();
+    BOOST_REQUIRE(!r);
+    BOOST_TEST(r.error() == code(spindle::error::cancelled));
+
+    // already requested: the ask ends at once; the late reply is discarded
+    BOOST_CHECK_EXCEPTION(c.ask(wait_q{2}, 1h).get(stop.get_token()), spindle::system_error,
+                          has_code(spindle::error::cancelled));
+    g->open();
+    BOOST_TEST(c.ask(total{}).get(std::stop_token{}) == 0); // a token never stopped changes nothing
+    BOOST_TEST(c.alive());
+}
+
 BOOST_AUTO_TEST_CASE(reply_just_before_the_timeout_wins)
 {
     auto opts = manual_clock_options();

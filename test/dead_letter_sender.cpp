@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(evicted_and_refused_messages_keep_their_sender)
     for(auto const& d : letters->snapshot())
     {
         BOOST_TEST(d.sender == a.id()); // queued by sender_a, evicted later by its next tell
-        BOOST_TEST((d.reason == spindle::error::mailbox_full));
+        BOOST_TEST((d.reason == spindle::error::message_dropped));
     }
     g->open();
 }

@@ -58,6 +58,8 @@ BOOST_AUTO_TEST_CASE(actor_runtime)
     BOOST_TEST((d::ask_timeout == 5s));
     BOOST_TEST((d::shutdown_deadline == 10s));
     BOOST_TEST((d::spin_before_sleep == 50us));
+    BOOST_TEST((d::steal_stalled_after == 10ms));
+
 }
 
 BOOST_AUTO_TEST_CASE(retry)

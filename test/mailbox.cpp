@@ -9,6 +9,8 @@
 
 #include "support.hpp"
 
+#include <spindle/introspection.hpp>
+#include <spindle/metrics.hpp>
 #include <spindle/system.hpp>
 
 #include <boost/fiber/future.hpp>
@@ -186,6 +188,32 @@ void check_letters(std::vector<spindle::dead_letter> const& letters, spindle::ac
     }
 }
 
+/// The actor's own overflow counts, as introspection reports them.
+void check_overflow_counts(spindle::system& sys, spindle::actor_id id, std::uint64_t refused, std::uint64_t dropped)
+{
+    auto const tree = spindle::inspect(sys);
+    bool found = false;
+    for(auto const& n : tree.children)
+    {
+        if(n.id != id)
+            continue;
+        found = true;
+        BOOST_TEST(n.mailbox_refused == refused);
+        BOOST_TEST(n.mailbox_dropped == dropped);
+    }
+    BOOST_TEST(found);
+    // and by actor type in the metrics, each reason apart
+    double by_reason[2] = {0, 0};
+    for(auto const& f : sys.metrics().snapshot())
+        if(f.name == "spindle_actor_mailbox_overflow_total")
+            for(auto const& s : f.samples)
+                for(auto const& [k, v] : s.labels)
+                    if(k == "reason")
+                        by_reason[v == "dropped"] += s.value;
+    BOOST_TEST(by_reason[0] == double(refused));
+    BOOST_TEST(by_reason[1] == double(dropped));
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(fifo_per_sender_under_two_workers)
@@ -261,7 +289,9 @@ BOOST_AUTO_TEST_CASE(bounded_fail_refuses_new_messages)
     BOOST_TEST(got.size() + count(st, send_status::mailbox_full) == sent);
     BOOST_TEST(sys.stats().dead_letters == std::uint64_t(extra));
     BOOST_TEST(sys.stats().dropped == 0u);
+    BOOST_TEST(sys.stats().refused == std::uint64_t(extra));
     check_letters(letters->snapshot(), ref.id(), extra, spindle::error::mailbox_full);
+    check_overflow_counts(sys, ref.id(), extra, 0);
 }
 
 BOOST_AUTO_TEST_CASE(bounded_drop_newest_drops_the_new_message)
@@ -288,9 +318,12 @@ BOOST_AUTO_TEST_CASE(bounded_drop_newest_drops_the_new_message)
     BOOST_TEST(got == want, boost::test_tools::per_element());
 
     BOOST_TEST(got.size() + count(st, send_status::dropped) == st.size());
+    BOOST_TEST(to_error_code(send_status::dropped) == code(spindle::error::message_dropped));
     BOOST_TEST(sys.stats().dropped == std::uint64_t(extra));
+    BOOST_TEST(sys.stats().refused == 0u);
     BOOST_TEST(sys.stats().dead_letters == std::uint64_t(extra));
-    check_letters(letters->snapshot(), ref.id(), extra, spindle::error::mailbox_full);
+    check_letters(letters->snapshot(), ref.id(), extra, spindle::error::message_dropped);
+    check_overflow_counts(sys, ref.id(), 0, extra);
 }
 
 BOOST_AUTO_TEST_CASE(bounded_drop_oldest_keeps_the_newest)
@@ -316,8 +349,10 @@ BOOST_AUTO_TEST_CASE(bounded_drop_oldest_keeps_the_newest)
 
     BOOST_TEST(got.size() + sys.stats().dropped == st.size());
     BOOST_TEST(sys.stats().dropped == std::uint64_t(extra));
+    BOOST_TEST(sys.stats().refused == 0u);
     BOOST_TEST(sys.stats().dead_letters == std::uint64_t(extra));
-    check_letters(letters->snapshot(), ref.id(), extra, spindle::error::mailbox_full);
+    check_letters(letters->snapshot(), ref.id(), extra, spindle::error::message_dropped);
+    check_overflow_counts(sys, ref.id(), 0, extra);
 }
 
 BOOST_AUTO_TEST_CASE(bounded_block_thread_sender_waits_for_room)

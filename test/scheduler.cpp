@@ -525,6 +525,64 @@ BOOST_AUTO_TEST_CASE(idle_worker_steals_a_burst_of_single_messages)
     BOOST_TEST(st->threads.count() == 2u);
 }
 
+namespace {
+
+struct poke
+{
+};
+struct hold_thread
+{
+    spindle::actor_ref<struct pokee> partner;
+};
+
+struct pokee : spindle::actor<pokee, poke>
+{
+    std::shared_ptr<std::atomic<bool>> answered;
+    explicit pokee(std::shared_ptr<std::atomic<bool>> a) : answered(std::move(a)) {}
+    void on(poke) { answered->store(true); }
+};
+
+/// Queues its partner behind itself, then blocks its OS thread (as a
+/// handler calling a blocking library would) until the partner has run.
+struct thread_blocker : spindle::actor<thread_blocker, hold_thread>
+{
+    std::shared_ptr<std::atomic<bool>> answered;
+    std::shared_ptr<std::atomic<bool>> seen_while_blocked;
+    thread_blocker(std::shared_ptr<std::atomic<bool>> a, std::shared_ptr<std::atomic<bool>> s)
+        : answered(std::move(a)), seen_while_blocked(std::move(s))
+    {
+    }
+    void on(hold_thread const& h)
+    {
+        h.partner.tell(poke{}); // queued on this worker: the only actor there
+        auto const end = std::chrono::steady_clock::now() + failure_timeout;
+        while(!answered->load() && std::chrono::steady_clock::now() < end)
+            std::this_thread::sleep_for(1ms); // blocks the worker thread, not a fiber
+        seen_while_blocked->store(answered->load());
+        done.store(true);
+    }
+    static inline std::atomic<bool> done{false};
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_actor_queued_behind_a_thread_blocking_handler_is_taken_by_an_idle_worker)
+{
+    spindle::system sys(workers(2));
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto seen = std::make_shared<std::atomic<bool>>(false);
+    auto partner = sys.spawn<pokee>(answered);
+    auto blocker = sys.spawn<thread_blocker>(answered, seen);
+    thread_blocker::done.store(false);
+    blocker.tell(hold_thread{partner});
+    // the partner is the single actor queued on a worker stuck in a handler:
+    // the idle worker must take it, or it waits until the handler gives up
+    // (after failure_timeout, when this check fails)
+    BOOST_TEST_REQUIRE(eventually([&] { return thread_blocker::done.load(); }, 2 * failure_timeout));
+    BOOST_TEST(seen->load(), "the partner ran only after the blocking handler gave up");
+    BOOST_TEST(sys.stats().steals >= 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(counters)

@@ -7,7 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <spindle/actor.hpp>
 #include <spindle/error.hpp>
+#include <spindle/system.hpp>
 
 #include <boost/fiber/all.hpp>
 
@@ -434,4 +436,35 @@ BOOST_AUTO_TEST_CASE(overflow_on_a_worker_thread)
     BOOST_TEST(WIFSIGNALED(status));
     BOOST_TEST(WTERMSIG(status) == SIGSEGV);
     BOOST_TEST(err.find("spindle: fiber stack overflow (stack of 32768 bytes at 0x") != std::string::npos);
+}
+
+namespace {
+struct go
+{
+};
+struct deep : spindle::actor<deep, go>
+{
+    void on(go) { g_sink += recurse(0); }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_overflow_in_a_handler_names_the_actor)
+{
+    auto [status, err] = run_in_child([] {
+        spindle::system_options o;
+        o.worker_threads = 1;
+        spindle::system sys(o);
+        spindle::spawn_options so;
+        so.name = "deep-one";
+        auto ref = sys.spawn_with<deep>(so);
+        ref.tell(go{});
+        std::this_thread::sleep_for(std::chrono::minutes(5)); // the overflow ends the process first
+    });
+    BOOST_TEST_INFO("child stderr: " << err);
+    BOOST_TEST(WIFSIGNALED(status));
+    BOOST_TEST(WTERMSIG(status) == SIGSEGV);
+    BOOST_TEST(err.find("spindle: fiber stack overflow (stack of ") != std::string::npos);
+    BOOST_TEST(err.find(" in actor deep-one of type ") != std::string::npos);
+    BOOST_TEST(err.find("deep") != std::string::npos);
+    BOOST_TEST(err.find(", id ") != std::string::npos);
 }

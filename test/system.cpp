@@ -429,7 +429,7 @@ BOOST_AUTO_TEST_CASE(stats_fields_count_what_happened)
     BOOST_TEST((*letters[1].message_type == typeid(ping)));
     BOOST_TEST((letters[1].reason == spindle::error::actor_stopped));
     BOOST_TEST(letters[2].receiver == g.id());
-    BOOST_TEST((letters[2].reason == spindle::error::mailbox_full));
+    BOOST_TEST((letters[2].reason == spindle::error::message_dropped));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

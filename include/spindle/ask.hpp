@@ -16,6 +16,7 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <stop_token>
 #include <utility>
 
 namespace spindle {
@@ -59,8 +60,9 @@ public:
 
     The future completes exactly once: with the handler's return value, or
     with `error::ask_timeout` when the timeout expires first,
-    `error::actor_stopped` or `error::mailbox_full` when the request could not
-    be delivered (also `actor_stopped` for an ask still queued at an actor
+    `error::actor_stopped`, `error::mailbox_full` (refused) or
+    `error::message_dropped` (dropped by an overflow policy) when the request
+    could not be delivered (also `actor_stopped` for an ask still queued at an actor
     abandoned by a shutdown), `error::system_stopped` when the system had
     shut down before the ask, or `error::handler_failed` when the handler threw.
 
@@ -99,10 +101,43 @@ public:
         auto r = f_.get();
         // see reply_state::delivered: the completer may still be inside
         // Boost.Fiber's wake-up of this thread for a few instructions
-        while(state_ && !state_->delivered())
-            detail::spin_pause();
+        if(state_)
+            detail::spin_until([this] { return state_->delivered(); });
         state_.reset();
         return r;
+    }
+
+    /** Waits for the reply, or until `stop` is requested: then the ask ends
+        at once with `error::cancelled` (the request may still reach the
+        actor; its reply is discarded). A task or stream stage passes its
+        own stop token, so a cancelled or timed-out task does not wait for
+        the ask's timeout.
+
+        @return The reply, the error, or `error::cancelled`.
+    */
+    boost::system::result<R> result(std::stop_token stop)
+    {
+        if(!f_.valid())
+            return boost::system::result<R>(boost::system::in_place_error, error::no_reply);
+        boost::intrusive_ptr<detail::promise_reply<R>> st = state_;
+        std::stop_callback on_stop(std::move(stop), [st]() noexcept {
+            st->complete(boost::system::result<R>(boost::system::in_place_error, error::cancelled));
+        });
+        return result();
+    }
+
+    /** Waits for the reply or for `stop` (see `result(std::stop_token)`).
+
+        @throws spindle::system_error with the error code, `cancelled` if
+        stop was requested first.
+    */
+    R get(std::stop_token stop)
+    {
+        auto r = result(std::move(stop));
+        if(!r)
+            detail::throw_error(r.error(), "spindle::ask");
+        if constexpr(!std::is_void_v<R>)
+            return std::move(*r);
     }
 
     /** Waits for the reply.

@@ -188,6 +188,11 @@ inline constexpr std::chrono::seconds shutdown_deadline{10};
 /// thread polls for work before it sleeps (trades CPU for wake-up latency).
 inline constexpr std::chrono::microseconds spin_before_sleep{50};
 
+/// Default of the runtime option `steal_stalled_after`: how long a worker may
+/// go without starting an activation (a handler blocking its OS thread)
+/// before the others take every actor queued on it, not only its second.
+inline constexpr std::chrono::milliseconds steal_stalled_after{10};
+
 } // namespace spindle::defaults
 
 #endif

@@ -140,11 +140,13 @@ enum class overflow_policy : std::uint8_t
 {
     /// Refuse the new message: the sender gets `error::mailbox_full`.
     fail,
-    /// Suspend the sending fiber until there is room.
+    /// Make the sender wait for room (a fiber parks, a thread blocks) up to
+    /// the mailbox's `block_timeout`, then refuse as `fail` does.
     block,
     /// Make room by dropping the oldest queued message (sent to dead letters).
     drop_oldest,
-    /// Drop the new message (sent to dead letters); the sender is not told.
+    /// Drop the new message (sent to dead letters); `tell` returns
+    /// `send_status::dropped`, an ask fails with `error::message_dropped`.
     drop_newest
 };
 

@@ -42,7 +42,10 @@ enum class error
     invalid_argument,
     /// A transport (the remote component) could not send the message: the
     /// node is not connected, or the message is larger than the server allows.
-    transport_failed
+    transport_failed,
+    /// A full mailbox's `drop_newest` or `drop_oldest` policy dropped the
+    /// message (a refusal by `fail` or `block` is `mailbox_full`).
+    message_dropped
 };
 
 /// The category of @ref error. Its `name()` is `"spindle"`.

@@ -31,6 +31,10 @@ struct actor_info
     std::uint32_t restarts = 0;
     actor_state state = actor_state::running;
     std::size_t mailbox_depth = 0;
+    /// Messages its full mailbox refused (`fail`, `block`) and dropped
+    /// (`drop_newest`, `drop_oldest`) since it was spawned.
+    std::uint64_t mailbox_refused = 0;
+    std::uint64_t mailbox_dropped = 0;
     std::vector<actor_info> children; ///< supervised children in start order (root: top-level actors)
     std::size_t omitted = 0;   ///< children not listed because of `inspect_options::max_nodes`
 };

@@ -30,13 +30,19 @@ namespace spindle {
       `block_timeout` (a fiber parks, a plain thread blocks), then fails as
       above. `try_tell` never waits.
     - `overflow_policy::drop_oldest`: the oldest queued message is dropped
-      (to dead letters, counted) and the new one is queued; `tell` returns
-      @ref send_status::ok.
-    - `overflow_policy::drop_newest`: the new message is dropped (counted);
-      `tell` returns @ref send_status::dropped.
+      (to dead letters with `error::message_dropped`, counted) and the new
+      one is queued; `tell` returns @ref send_status::ok.
+    - `overflow_policy::drop_newest`: the new message is dropped (to dead
+      letters with `error::message_dropped`, counted); `tell` returns
+      @ref send_status::dropped.
 
-    An `ask` whose message is dropped or refused fails at once with
-    `error::mailbox_full`.
+    An `ask` whose message is refused fails at once with
+    `error::mailbox_full`, one whose message is dropped with
+    `error::message_dropped`. Refusals and drops are counted apart, for
+    the system (`system_stats::refused`, `dropped`; metrics
+    `spindle_mailbox_refused_total`, `spindle_mailbox_dropped_total`) and
+    for each actor (`actor_info::mailbox_refused`, `mailbox_dropped` in
+    `spindle::inspect`).
 */
 struct mailbox_options
 {
@@ -67,7 +73,7 @@ enum class send_status : std::uint8_t
     refused
 };
 
-/// The name of a @ref send_status ("ok", "mailbox_full", "dropped", "stopped").
+/// The name of a @ref send_status ("ok", "mailbox_full", "dropped", "stopped", "refused").
 SPINDLE_DECL char const* to_string(send_status s) noexcept;
 
 /// Writes `to_string(s)`.
@@ -75,8 +81,9 @@ SPINDLE_DECL std::ostream& operator<<(std::ostream& os, send_status s);
 
 /** The error a failed @ref send_status stands for.
 
-    @return An empty code for `ok`, `error::mailbox_full` for `mailbox_full`
-    and `dropped`, `error::actor_stopped` for `stopped`.
+    @return An empty code for `ok`, `error::mailbox_full` for `mailbox_full`,
+    `error::message_dropped` for `dropped`, `error::actor_stopped` for
+    `stopped`, `error::transport_failed` for `refused`.
 */
 SPINDLE_DECL boost::system::error_code to_error_code(send_status s) noexcept;
 

@@ -337,6 +337,15 @@ private:
     std::shared_ptr<stack_pool> pool_;
 };
 
+namespace detail {
+/** Appends, without allocating (it runs in a signal handler), what ran on
+    the overflowing stack to `[out, end)`; returns the new end. Set by the
+    actor runtime so the overflow report names the actor.
+*/
+using overflow_describer = char* (*)(char* out, char* end) noexcept;
+extern SPINDLE_DECL std::atomic<overflow_describer> g_overflow_describer;
+} // namespace detail
+
 } // namespace spindle
 
 #endif

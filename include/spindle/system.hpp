@@ -58,6 +58,14 @@ struct system_options
     /// How long an idle worker spins looking for work before it sleeps.
     std::chrono::nanoseconds spin_before_sleep = defaults::spin_before_sleep;
 
+    /** An idle worker leaves a busy worker's one queued actor alone (it is
+        most likely the partner of the actor running there). When that
+        worker has started no activation for this long — a handler blocked
+        its OS thread — the idle ones take its queued actors too, so one
+        blocking handler cannot strand the actors queued behind it.
+    */
+    std::chrono::nanoseconds steal_stalled_after = defaults::steal_stalled_after;
+
     /** What the root guardian does when a handler of an actor spawned with
         `spawn` throws: `restart` (in place, same reference; the default) or
         `stop`. Actors under a @ref supervisor follow their supervisor.
@@ -86,7 +94,7 @@ struct dead_letter
 {
     actor_id receiver;
     std::type_info const* message_type;
-    /// `error::actor_stopped`, `error::mailbox_full` (refused or dropped),
+    /// `error::actor_stopped`, `error::mailbox_full` (refused), `error::message_dropped`,
     /// `error::handler_failed` (its handler threw; not redelivered).
     error reason;
     /// The actor whose handler sent it; nil if it was sent from outside any
@@ -134,7 +142,8 @@ struct system_stats
     std::uint64_t messages = 0;      ///< user messages handled
     std::uint64_t activations = 0;   ///< times an actor got a worker
     std::uint64_t dead_letters = 0;  ///< messages not delivered (all reasons)
-    std::uint64_t dropped = 0;       ///< of which dropped by overflow policies
+    std::uint64_t dropped = 0;       ///< of which dropped by overflow policies (`drop_newest`, `drop_oldest`)
+    std::uint64_t refused = 0;       ///< of which refused by a full mailbox (`fail`, `block`)
     std::uint64_t failures = 0;      ///< exceptions out of handlers and hooks
     std::uint64_t restarts = 0;
     std::uint64_t spawned = 0;

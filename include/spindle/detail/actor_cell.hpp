@@ -66,6 +66,11 @@ struct cell_ext
     /// Why a terminate request stops the actor (under the lock).
     exit_reason term_reason = exit_reason::shutdown;
     std::string term_what;
+    /// Messages a full mailbox refused (`fail`, `block`) and dropped
+    /// (`drop_newest`, `drop_oldest`): counted here, so the data exists only
+    /// for actors that overflowed.
+    std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> dropped{0};
 };
 
 /// Where an actor is in its life.
@@ -192,6 +197,12 @@ public:
     */
     void end_proxy(exit_reason why, std::string what) noexcept;
 
+    /** Closes the mailbox of an actor abandoned by a shutdown (its handler
+        never returned): later sends fail as to a stopped actor, and its
+        queued messages become dead letters now.
+    */
+    void abandon() noexcept;
+
     /** Disposes of a message that cannot be delivered: counted and
         reported as a dead letter of this actor, a pending reply completed
         with `reason`.
@@ -287,6 +298,10 @@ private:
     void do_restart() noexcept;
     void close_and_drain() noexcept;
     send_status post_blocking(envelope* e) noexcept;
+    /// A full mailbox refuses `e` (fail, block): counted, a dead letter.
+    send_status refuse(envelope* e) noexcept;
+    /// A full mailbox drops `e` (drop_newest, drop_oldest): counted, a dead letter.
+    send_status drop(envelope* e) noexcept;
 };
 
 } // namespace detail

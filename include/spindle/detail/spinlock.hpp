@@ -27,6 +27,23 @@ inline void spin_pause() noexcept
 #endif
 }
 
+/** Waits until `done()` holds for a wait expected to last a few
+    instructions: spins briefly, then yields the CPU, so that a thread the
+    OS preempted in the middle of its work can finish it (on an
+    oversubscribed machine a pure spin would burn whole time slices).
+*/
+template<class Pred>
+void spin_until(Pred done) noexcept
+{
+    for(unsigned spins = 0; !done(); ++spins)
+    {
+        if(spins < 64)
+            spin_pause();
+        else
+            std::this_thread::yield();
+    }
+}
+
 /** A one-byte test-and-test-and-set lock for critical sections of a few
     instructions (a queue push or pop).
 

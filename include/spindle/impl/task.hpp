@@ -221,8 +221,8 @@ public:
     task_outcome outcome() const noexcept
     {
         task_outcome o;
-        while((o = outcome_.load(std::memory_order_acquire)) == task_outcome::pending)
-            spin_pause(); // the claimer is between its two stores
+        // the claimer is between its two stores
+        spin_until([&] { return (o = outcome_.load(std::memory_order_acquire)) != task_outcome::pending; });
         return o;
     }
 

@@ -156,6 +156,24 @@ void actor_cell::end_proxy(exit_reason why, std::string what) noexcept
     notify_watchers();
 }
 
+void actor_cell::abandon() noexcept
+{
+    lock_.lock();
+    closed_ = true;
+    envelope* e = head_;
+    head_ = tail_ = nullptr;
+    size_.store(0, std::memory_order_relaxed);
+    lock_.unlock();
+    if(waiters_)
+        waiters_->cv.notify_all(); // blocked senders see the closed mailbox
+    while(e)
+    {
+        envelope* n = e->next_;
+        sys_->dead_letter_(e, *this, error::actor_stopped);
+        e = n;
+    }
+}
+
 void actor_cell::dead_letter(envelope* e, error reason) noexcept
 {
     sys_->dead_letter_(e, *this, reason);
@@ -297,20 +315,14 @@ send_status actor_cell::post(envelope* e, bool may_block) noexcept
         {
         case overflow_policy::fail:
             lock_.unlock();
-            sys_->dead_letter_(e, *this, error::mailbox_full);
-            return send_status::mailbox_full;
+            return refuse(e);
         case overflow_policy::drop_newest:
             lock_.unlock();
-            sys_->dropped_.fetch_add(1, std::memory_order_relaxed);
-            sys_->dead_letter_(e, *this, error::mailbox_full);
-            return send_status::dropped;
+            return drop(e);
         case overflow_policy::block:
             lock_.unlock();
             if(!may_block)
-            {
-                sys_->dead_letter_(e, *this, error::mailbox_full);
-                return send_status::mailbox_full;
-            }
+                return refuse(e);
             return post_blocking(e);
         case overflow_policy::drop_oldest:
             evicted = head_;
@@ -332,13 +344,42 @@ send_status actor_cell::post(envelope* e, bool may_block) noexcept
     scheduled_ = true;
     lock_.unlock();
     if(evicted)
-    {
-        sys_->dropped_.fetch_add(1, std::memory_order_relaxed);
-        sys_->dead_letter_(evicted, *this, error::mailbox_full);
-    }
+        drop(evicted);
     if(wake)
         sys_->schedule(this);
     return send_status::ok;
+}
+
+send_status actor_cell::refuse(envelope* e) noexcept
+{
+    sys_->refused_.fetch_add(1, std::memory_order_relaxed);
+    sys_->count_overflow(type_, false);
+    try
+    {
+        ext().refused.fetch_add(1, std::memory_order_relaxed);
+    }
+    catch(...)
+    {
+        // out of memory for the per-actor count: the system's still counts it
+    }
+    sys_->dead_letter_(e, *this, error::mailbox_full);
+    return send_status::mailbox_full;
+}
+
+send_status actor_cell::drop(envelope* e) noexcept
+{
+    sys_->dropped_.fetch_add(1, std::memory_order_relaxed);
+    sys_->count_overflow(type_, true);
+    try
+    {
+        ext().dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    catch(...)
+    {
+        // out of memory for the per-actor count: the system's still counts it
+    }
+    sys_->dead_letter_(e, *this, error::message_dropped);
+    return send_status::dropped;
 }
 
 send_status actor_cell::post_blocking(envelope* e) noexcept
@@ -354,8 +395,7 @@ send_status actor_cell::post_blocking(envelope* e) noexcept
            size_.load(std::memory_order_relaxed) >= capacity_)
         {
             lk.unlock();
-            sys_->dead_letter_(e, *this, error::mailbox_full);
-            return send_status::mailbox_full;
+            return refuse(e);
         }
     }
     if(closed_)

@@ -35,6 +35,7 @@ public:
         case error::cancelled: return "operation cancelled";
         case error::invalid_argument: return "invalid argument";
         case error::transport_failed: return "transport could not send the message";
+        case error::message_dropped: return "message dropped by the mailbox overflow policy";
         }
         return "unknown spindle error";
     }

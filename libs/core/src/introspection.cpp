@@ -47,6 +47,11 @@ struct walker
         n.restarts = c.restarts_.load(std::memory_order_relaxed);
         n.state = state_of(c);
         n.mailbox_depth = c.depth();
+        if(auto const* x = c.ext_if())
+        {
+            n.mailbox_refused = x->refused.load(std::memory_order_relaxed);
+            n.mailbox_dropped = x->dropped.load(std::memory_order_relaxed);
+        }
         if(c.node_ != node_type::supervisor)
             return;
         auto kids = c.children();

@@ -154,6 +154,13 @@ bool find_guard(std::uintptr_t addr, std::uintptr_t& stack_low, std::size_t& sta
 
 // ---------------------------------------------------------------------------
 // Fault handler.
+} // namespace
+
+namespace detail {
+std::atomic<overflow_describer> g_overflow_describer{nullptr};
+} // namespace detail
+
+namespace {
 
 // Written once, before our handler is installed, and only read afterwards.
 struct sigaction g_prev_segv;
@@ -226,12 +233,16 @@ void on_fault(int sig, siginfo_t* info, void* uctx)
     if(info != nullptr && info->si_code > 0 &&
        find_guard(reinterpret_cast<std::uintptr_t>(info->si_addr), stack_low, stack_bytes))
     {
-        char buf[160];
+        char buf[640];
         char* p = append(buf, "spindle: fiber stack overflow (stack of ");
         p = append_number(p, stack_bytes, 10);
         p = append(p, " bytes at 0x");
         p = append_number(p, stack_low, 16);
-        p = append(p, ")\n");
+        p = append(p, ")");
+        // the runtime names the actor whose handler ran on the stack
+        if(auto describe = detail::g_overflow_describer.load(std::memory_order_acquire))
+            p = describe(p, buf + sizeof buf - 2);
+        p = append(p, "\n");
         write_all(buf, static_cast<std::size_t>(p - buf));
         die_by_default(sig, info);
         return;

@@ -68,13 +68,7 @@ struct stop_give_up
 // waiter runnable and letting go of the node (see wait_queue.hpp).
 void await_release(wait_node const& n) noexcept
 {
-    for(unsigned spins = 0; !n.released_.load(std::memory_order_acquire); ++spins)
-    {
-        if(spins < 64)
-            spin_pause();
-        else
-            std::this_thread::yield(); // the completer was preempted by the OS
-    }
+    spin_until([&n] { return n.released_.load(std::memory_order_acquire); });
 }
 
 } // namespace

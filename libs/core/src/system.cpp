@@ -41,7 +41,53 @@ system_state::system_state(system_options opts) : opts_(std::move(opts))
     metrics_ = std::make_unique<metrics::registry>();
 }
 
-system_state::~system_state() = default;
+system_state::~system_state()
+{
+    stop_stall_monitor();
+}
+
+void system_state::stop_stall_monitor() noexcept
+{
+    {
+        std::lock_guard lk(stall_mtx_);
+        stall_stop_ = true;
+    }
+    stall_cv_.notify_all();
+    if(stall_monitor_.joinable() && stall_monitor_.get_id() != std::this_thread::get_id())
+        stall_monitor_.join();
+    else if(stall_monitor_.joinable())
+        stall_monitor_.detach();
+}
+
+void system_state::stall_monitor_main() noexcept
+{
+    std::vector<std::uint64_t> seen(workers_.size(), ~std::uint64_t(0));
+    auto const period = opts_.steal_stalled_after;
+    bool idle = true;
+    std::unique_lock lk(stall_mtx_);
+    while(!stall_stop_)
+    {
+        stall_cv_.wait_for(lk, idle ? period * 10 : period, [this] { return stall_stop_; });
+        if(stall_stop_)
+            break;
+        lk.unlock();
+        idle = true;
+        for(std::size_t i = 0; i < workers_.size(); ++i)
+        {
+            worker& w = *workers_[i];
+            bool const busy = w.busy_.load(std::memory_order_relaxed);
+            std::uint64_t const a = w.activations_.load(std::memory_order_relaxed);
+            if(busy || w.qlen_.load(std::memory_order_relaxed) > 0)
+                idle = false;
+            // stuck in the same activation, with an actor waiting behind it
+            if(busy && a == seen[i] && w.qlen_.load(std::memory_order_relaxed) > 0 &&
+               sleepers_.load(std::memory_order_relaxed) > 0)
+                wake_sleeper(&w);
+            seen[i] = a;
+        }
+        lk.lock();
+    }
+}
 
 void system_state::register_metrics()
 {
@@ -78,6 +124,29 @@ void system_state::register_metrics()
                     metric_type::counter, single(dead_letters_));
     r.add_collector("spindle_mailbox_dropped_total", "Messages dropped by drop_oldest/drop_newest overflow policies.",
                     metric_type::counter, single(dropped_));
+    r.add_collector("spindle_mailbox_refused_total", "Messages refused by a full mailbox (fail/block policies).",
+                    metric_type::counter, single(refused_));
+    r.add_collector("spindle_actor_mailbox_overflow_total",
+                    "Messages refused (fail/block) or dropped (drop_oldest/drop_newest) by a full mailbox, by "
+                    "receiving actor type (at most 100 types; the rest as actor=\"other\").",
+                    metric_type::counter, [this](std::vector<metrics::sample>& out) {
+                        std::vector<std::pair<std::string, overflow_counts>> rows;
+                        {
+                            std::lock_guard lk(overflow_mutex_);
+                            for(auto const& [t, c] : overflow_by_type_)
+                                rows.emplace_back(t ? t->name() : "", c);
+                            if(overflow_other_.refused || overflow_other_.dropped)
+                                rows.emplace_back(std::string(), overflow_other_);
+                        }
+                        for(auto& [name, c] : rows)
+                        {
+                            std::string const actor = name.empty() ? "other" : boost::core::demangle(name.c_str());
+                            out.emplace_back(metrics::labels_type{{"actor", actor}, {"reason", "refused"}},
+                                             static_cast<double>(c.refused));
+                            out.emplace_back(metrics::labels_type{{"actor", actor}, {"reason", "dropped"}},
+                                             static_cast<double>(c.dropped));
+                        }
+                    });
     r.add_collector("spindle_actor_failures_total", "Exceptions out of handlers and lifecycle hooks.",
                     metric_type::counter, single(failures_));
     r.add_collector("spindle_actor_restarts_total", "Actor restarts.", metric_type::counter, single(restarts_));
@@ -104,6 +173,8 @@ void system_state::start(std::shared_ptr<system_state> const& self)
         workers_.push_back(std::make_unique<worker>(this, i));
     for(auto& w : workers_)
         w->thread_ = std::thread([w = w.get(), self] { w->thread_main(self); });
+    if(workers_.size() > 1 && opts_.steal_stalled_after > std::chrono::nanoseconds::zero())
+        stall_monitor_ = std::thread([this] { stall_monitor_main(); });
 }
 
 void system_state::link(actor_cell* c) noexcept
@@ -252,6 +323,24 @@ void system_state::report_failure(actor_cell const& c, std::string what, directi
     }
 }
 
+void system_state::count_overflow(std::type_info const* type, bool dropped) noexcept
+{
+    std::lock_guard lk(overflow_mutex_);
+    overflow_counts* c = &overflow_other_;
+    try
+    {
+        if(auto it = overflow_by_type_.find(type); it != overflow_by_type_.end())
+            c = &it->second;
+        else if(overflow_by_type_.size() < overflow_types_cap)
+            c = &overflow_by_type_[type];
+    }
+    catch(...)
+    {
+        // out of memory: counted under "other"
+    }
+    ++(dropped ? c->dropped : c->refused);
+}
+
 system_stats system_state::stats() const noexcept
 {
     system_stats s;
@@ -263,6 +352,7 @@ system_stats system_state::stats() const noexcept
     }
     s.dead_letters = dead_letters_.load(std::memory_order_relaxed);
     s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.refused = refused_.load(std::memory_order_relaxed);
     s.failures = failures_.load(std::memory_order_relaxed);
     s.restarts = restarts_.load(std::memory_order_relaxed);
     s.spawned = spawned_.load(std::memory_order_relaxed);
@@ -304,7 +394,12 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
         std::unique_lock lk(live_mtx_);
         live_cv_.wait_until(lk, deadline, [&] { return live_.load(std::memory_order_acquire) == 0; });
     }
+    std::vector<bool> hosts_stuck(workers_.size(), false);
+    std::vector<boost::intrusive_ptr<actor_cell>> stuck_cells;
     for_each_live([&](actor_cell& c) {
+        if(c.home_ < hosts_stuck.size())
+            hosts_stuck[c.home_] = true;
+        stuck_cells.emplace_back(&c);
         stuck_actor s;
         s.id = c.id_;
         if(c.name_)
@@ -316,8 +411,14 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
     });
     std::uint64_t const after = live_.load(std::memory_order_acquire);
     rep.stopped = static_cast<std::size_t>(before - after);
+    // an abandoned actor takes no more mail: later sends are dead letters,
+    // and what it had queued is one now
+    for(auto& c : stuck_cells)
+        c->abandon();
+    stuck_cells.clear();
 
     timers_->shutdown();
+    stop_stall_monitor();
 
     bool const abandon = !rep.stuck.empty();
     for(auto& w : workers_)
@@ -327,16 +428,20 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
             w->abandon_.store(true, std::memory_order_seq_cst);
         w->wake();
     }
-    // workers with only idle runners exit at once; give them a moment past
-    // the deadline if it has already passed
-    auto const exit_deadline = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    // Workers with only idle runners exit at once. Shutdown returns at the
+    // deadline: a worker hosting a stuck actor is abandoned then; one that
+    // hosts none is only on its way out, and gets a moment more (bounded,
+    // in case a fiber of the user's own is stuck on it).
+    auto const all_exited = [&](bool only_free) {
+        for(std::size_t i = 0; i < workers_.size(); ++i)
+            if(workers_[i]->exit_state_.load(std::memory_order_acquire) == 0 && !(only_free && hosts_stuck[i]))
+                return false;
+        return true;
+    };
     {
         std::unique_lock lk(exit_mtx_);
-        exit_cv_.wait_until(lk, exit_deadline, [&] {
-            return std::all_of(workers_.begin(), workers_.end(), [](auto const& w) {
-                return w->exit_state_.load(std::memory_order_acquire) != 0;
-            });
-        });
+        exit_cv_.wait_until(lk, std::max(deadline, std::chrono::steady_clock::now()), [&] { return all_exited(false); });
+        exit_cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return all_exited(true); });
     }
     for(auto& w : workers_)
     {
@@ -687,8 +792,8 @@ boost::system::error_code to_error_code(send_status s) noexcept
     switch(s)
     {
     case send_status::ok: return {};
-    case send_status::mailbox_full:
-    case send_status::dropped: return error::mailbox_full;
+    case send_status::mailbox_full: return error::mailbox_full;
+    case send_status::dropped: return error::message_dropped;
     case send_status::stopped: return error::actor_stopped;
     case send_status::refused: return error::transport_failed;
     }

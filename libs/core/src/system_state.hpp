@@ -88,6 +88,9 @@ struct worker
     std::atomic<std::uint64_t> messages_{0};
     std::atomic<std::uint64_t> activations_{0};
     std::atomic<std::uint64_t> steals_{0};
+    /// True while a runner of this worker is inside an activation (owner
+    /// writes, relaxed; others read to know it may stall).
+    std::atomic<bool> busy_{false};
     message_tally tally_; ///< user messages by envelope table (actor and message type)
 
     // --- lifecycle, set by the system ---
@@ -95,6 +98,24 @@ struct worker
     std::atomic<bool> abandon_{false};
     std::atomic<int> exit_state_{0}; ///< 0 running, 1 all fibers done, 2 fibers left behind
     std::thread thread_;
+
+    /// What this worker last saw of each other worker's progress (its own
+    /// thread only): a victim whose activation count has not moved for
+    /// `steal_stalled_after` while an actor waits in its queue is stalled.
+    struct victim_watch
+    {
+        std::uint64_t activations = 0;
+        std::chrono::steady_clock::time_point since{};
+        bool watching = false;
+    };
+    mutable std::vector<victim_watch> watch_;
+    bool stalled(worker const& v) const noexcept;
+    /// Actors a victim may give up: two or more queued, or one if it is stalled.
+    bool can_steal_from(worker const& v) const noexcept;
+    /// True if some other worker is inside a handler or has an actor
+    /// queued: an idle worker then sleeps no longer than
+    /// `steal_stalled_after`, to look again (an idle system sleeps for good).
+    bool others_may_stall() const noexcept;
 
     worker(system_state* s, unsigned index) : sys_(s), index_(index) { idle_runners_.reserve(8); }
 
@@ -175,7 +196,21 @@ struct system_state : std::enable_shared_from_this<system_state>
     std::unordered_map<std::string, boost::intrusive_ptr<actor_cell>> names_;
 
     // rare-path counters
-    std::atomic<std::uint64_t> dead_letters_{0}, dropped_{0}, failures_{0}, restarts_{0}, spawned_{0}, fibers_{0};
+    /// Mailbox refusals and drops by receiving actor type (the overflow
+    /// path only): at most `overflow_types_cap` types, the rest as "other",
+    /// so a system with many actor types cannot flood the metrics.
+    static constexpr std::size_t overflow_types_cap = 100;
+    struct overflow_counts
+    {
+        std::uint64_t refused = 0;
+        std::uint64_t dropped = 0;
+    };
+    std::mutex overflow_mutex_;
+    std::unordered_map<std::type_info const*, overflow_counts> overflow_by_type_;
+    overflow_counts overflow_other_;
+    void count_overflow(std::type_info const* type, bool dropped) noexcept;
+
+    std::atomic<std::uint64_t> dead_letters_{0}, dropped_{0}, refused_{0}, failures_{0}, restarts_{0}, spawned_{0}, fibers_{0};
 
     // hooks
     mutable std::shared_mutex hooks_mtx_;
@@ -215,6 +250,20 @@ struct system_state : std::enable_shared_from_this<system_state>
     void publish(event_type t, actor_cell const& c, std::string detail = {}) noexcept;
     void report_failure(actor_cell const& c, std::string what, directive action) noexcept;
     void wake_sleeper(worker* except) noexcept;
+
+    /** The stall monitor (like Go's sysmon): while a worker is inside a
+        handler with actors queued behind it, it looks every
+        `steal_stalled_after`, and wakes a sleeping worker when that worker
+        has started no activation since — which then takes the queued
+        actors (`worker::stalled`). It sleeps 10x longer while every worker
+        is idle, and stops with the workers.
+    */
+    std::thread stall_monitor_;
+    std::mutex stall_mtx_;
+    std::condition_variable stall_cv_;
+    bool stall_stop_ = false;
+    void stall_monitor_main() noexcept;
+    void stop_stall_monitor() noexcept;
     shutdown_report shutdown(std::chrono::nanoseconds deadline);
     system_stats stats() const noexcept;
     /// The workers' message tallies, added up by (actor type, message type).

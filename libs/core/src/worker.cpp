@@ -102,6 +102,52 @@ thread_local worker_algorithm* tl_algo = nullptr;
 
 thread_local actor_cell const* tl_current_cell = nullptr;
 
+namespace {
+
+char* put(char* out, char* end, char const* s) noexcept
+{
+    while(*s && out < end)
+        *out++ = *s++;
+    return out;
+}
+
+/** Names the actor whose handler overflowed its stack, for the fault
+    handler (no allocation, no lock: it runs in a signal handler).
+*/
+char* describe_overflowing_actor(char* out, char* end) noexcept
+{
+    actor_cell const* c = tl_current_cell;
+    if(!c)
+        return put(out, end, " outside any actor");
+    out = put(out, end, " in actor ");
+    if(auto const* n = c->name())
+    {
+        for(char ch : *n)
+            if(out < end)
+                *out++ = ch;
+        out = put(out, end, " ");
+    }
+    out = put(out, end, "of type ");
+    out = put(out, end, c->type_ ? c->type_->name() : "?");
+    out = put(out, end, " (mangled), id ");
+    static constexpr char hex[] = "0123456789abcdef";
+    int i = 0;
+    for(auto byte : c->id_.uuid())
+    {
+        if(i == 4 || i == 6 || i == 8 || i == 10)
+            out = put(out, end, "-");
+        if(out + 2 <= end)
+        {
+            *out++ = hex[byte >> 4];
+            *out++ = hex[byte & 15];
+        }
+        ++i;
+    }
+    return out;
+}
+
+} // namespace
+
 worker* current_worker() noexcept
 {
     return tl_worker;
@@ -109,6 +155,7 @@ worker* current_worker() noexcept
 
 void worker::thread_main(std::shared_ptr<system_state> keep) noexcept
 {
+    g_overflow_describer.store(&describe_overflowing_actor, std::memory_order_release);
     tl_worker = this;
     {
         auto* algo = new worker_algorithm(this, keep);
@@ -125,6 +172,7 @@ void worker::thread_main(std::shared_ptr<system_state> keep) noexcept
     main_ctx_ = context::active();
     try
     {
+        watch_.resize(sys_->workers_.size());
         start_runner();
         for(;;)
         {
@@ -211,7 +259,9 @@ void worker::runner_main() noexcept
         std::uint32_t handled = 0;
         if(props)
             props->cell = tl_current_cell = c;
+        busy_.store(true, std::memory_order_relaxed);
         auto const r = c->run(sys_->opts_.throughput, handled, tally_);
+        busy_.store(false, std::memory_order_relaxed);
         if(props)
             props->cell = tl_current_cell = nullptr;
         bump(messages_, handled);
@@ -322,10 +372,40 @@ actor_cell* worker::pop_local() noexcept
     return c;
 }
 
+bool worker::stalled(worker const& v) const noexcept
+{
+    if(watch_.size() <= v.index_)
+        return false; // sized when the thread started
+    auto& w = watch_[v.index_];
+    auto const a = v.activations_.load(std::memory_order_relaxed);
+    auto const now = std::chrono::steady_clock::now();
+    if(!w.watching || w.activations != a)
+    {
+        w = {a, now, true};
+        return false;
+    }
+    return now - w.since >= sys_->opts_.steal_stalled_after;
+}
+
+bool worker::can_steal_from(worker const& v) const noexcept
+{
+    auto const n = v.qlen_.load(std::memory_order_relaxed);
+    return n >= 2 || (n == 1 && stalled(v));
+}
+
+bool worker::others_may_stall() const noexcept
+{
+    for(auto const& v : sys_->workers_)
+        if(v.get() != this &&
+           (v->busy_.load(std::memory_order_relaxed) || v->qlen_.load(std::memory_order_relaxed) > 0))
+            return true;
+    return false;
+}
+
 bool worker::stealable() const noexcept
 {
     for(auto const& v : sys_->workers_)
-        if(v.get() != this && v->qlen_.load(std::memory_order_relaxed) >= 2)
+        if(v.get() != this && can_steal_from(*v))
             return true;
     return false;
 }
@@ -334,17 +414,18 @@ actor_cell* worker::steal() noexcept
 {
     // a victim's single queued actor is left alone: it is most likely the
     // partner of the actor running there, and moving it would turn a local
-    // conversation into a cross-core one
+    // conversation into a cross-core one -- unless the victim is stalled in
+    // a handler that blocked its thread, when the actor would wait for it
     auto const n = sys_->workers_.size();
     for(std::size_t k = 1; k < n; ++k)
     {
         worker& v = *sys_->workers_[(index_ + k) % n];
-        if(v.qlen_.load(std::memory_order_relaxed) < 2)
+        if(!can_steal_from(v))
             continue;
         if(!v.qlock_.try_lock())
             continue;
         actor_cell* c = nullptr;
-        if(v.qlen_.load(std::memory_order_relaxed) >= 2)
+        if(v.qlen_.load(std::memory_order_relaxed) >= 1)
         {
             c = v.qhead_;
             v.qhead_ = c->run_next_;
@@ -400,6 +481,10 @@ void worker::idle_wait(std::chrono::steady_clock::time_point tp) noexcept
     }
     if(tp <= clock::now())
         return;
+    // a worker inside a handler may stall with actors queued behind it:
+    // look again when it would count as stalled
+    if(others_may_stall())
+        tp = std::min(tp, clock::now() + sys_->opts_.steal_stalled_after);
     std::unique_lock lk(sleep_mtx_);
     sleeping_.store(true, std::memory_order_seq_cst);
     sys_->sleepers_.fetch_add(1, std::memory_order_seq_cst);
