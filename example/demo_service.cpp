@@ -23,15 +23,19 @@
 // stderr: trace, debug, info, warning, error), --summary-timeout MS (how
 // long the reporter waits for the aggregator's summary; default 2000) and
 // --slow-summary MS (the aggregator takes that long to answer, as on a
-// starved machine; default 0).
+// starved machine; default 0), --nats URL (join a NATS server as node
+// "demo": a status actor is published as "demo.status", the live page gets
+// a Nodes panel and /health a NATS check; see doc/remote.md).
 
 #include <spindle/http/system_server.hpp>
 #include <spindle/log.hpp>
+#include <spindle/remote.hpp>
 #include <spindle/signals.hpp>
 #include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 #include <spindle/tools.hpp>
 
+#include <boost/describe.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -42,6 +46,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -250,6 +255,30 @@ spindle::spawn_options named(std::string name)
     return o;
 }
 
+/// What the demo answers over NATS (--nats): a one-line status.
+struct status_q
+{
+};
+BOOST_DESCRIBE_STRUCT(status_q, (), ())
+SPINDLE_REMOTE_MESSAGE(status_q, "demo.status", 1);
+
+class status_actor : public spindle::actor<status_actor, status_q>
+{
+    spindle::actor_ref<aggregator> agg_;
+
+public:
+    explicit status_actor(spindle::actor_ref<aggregator> a) : agg_(std::move(a)) {}
+
+    std::string on(status_q)
+    {
+        boost::system::error_code ec;
+        auto const s = agg_.ask(get_summary{}, std::chrono::seconds(1)).get(ec); // parks only this actor
+        if(ec)
+            return "busy: " + ec.message();
+        return "lines=" + std::to_string(s.lines) + " words=" + std::to_string(s.words) + " top=" + s.top_word;
+    }
+};
+
 unsigned arg(int argc, char** argv, std::string_view name, unsigned def)
 {
     for(int i = 1; i + 1 < argc; ++i)
@@ -277,7 +306,7 @@ int main(int argc, char** argv)
         {
             std::cout << "usage: demo_service [--workers N] [--parsers N] [--rate LINES_PER_TICK] "
                          "[--duration SECONDS] [--address A] [--port N] [--fail-every N] [--log LEVEL] "
-                         "[--summary-timeout MS] [--slow-summary MS]\n";
+                         "[--summary-timeout MS] [--slow-summary MS] [--nats URL]\n";
             return 0;
         }
     }
@@ -291,6 +320,7 @@ int main(int argc, char** argv)
     auto const slow_summary = std::chrono::milliseconds(arg(argc, argv, "--slow-summary", 0));
     std::string const address = text_arg(argc, argv, "--address", "127.0.0.1");
     std::string const log_level = text_arg(argc, argv, "--log", "");
+    std::string const nats_url = text_arg(argc, argv, "--nats", "");
     if(port > 65535)
     {
         std::cerr << "demo_service: --port " << port << " is not a port\n";
@@ -357,6 +387,31 @@ int main(int argc, char** argv)
     web_opts.health.release_id = "0.1.0";
     spindle::http::system_server web(sys, web_opts);
     web.add_section("tools", [&bus] { return spindle::tools::describe(bus); });
+
+    // --nats: this system becomes a node of a cluster; any NATS client may
+    // ask its status actor (doc/remote.md has the wire format)
+    std::optional<spindle::remote::node> node;
+    if(!nats_url.empty())
+    {
+        boost::system::error_code ec;
+        node.emplace(sys, spindle::remote::node_options{.name = "demo", .servers = {nats_url}}, ec);
+        if(ec)
+        {
+            std::cerr << "demo_service: cannot join NATS at " << nats_url << ": " << ec.message() << "\n";
+            node.reset();
+        }
+        else
+        {
+            node->publish("demo.status", sys.spawn<status_actor>(agg), ec);
+            web.add_section("nodes", [&node] { return node->describe(); });
+            web.health().add_check("nats:connection", [&node](std::stop_token) {
+                auto const s = node->stats();
+                return s.connected ? spindle::http::check_result::pass(boost::json::value(s.peers), "peers")
+                                   : spindle::http::check_result::fail("NATS connection " + s.connection);
+            });
+            std::cout << "joined NATS at " << nats_url << " as node demo (" << node->id() << ")" << std::endl;
+        }
+    }
     boost::system::error_code web_ec;
     web.start(web_ec);
     if(web_ec)
@@ -380,6 +435,8 @@ int main(int argc, char** argv)
         sys.timers().cancel(ticks);
         sys.timers().cancel(assists);
         bus.shutdown(); // calls in progress finish; later ones fail with bus_stopped
+        if(node)
+            node->close(); // peers are told at once
     });
 
     std::cout << "spindle demo: " << sys.options().worker_threads << " workers, " << nparsers

@@ -18,36 +18,12 @@
 #include <spindle/signals.hpp>
 #include <spindle/system.hpp>
 
-#include <boost/describe.hpp>
+#include "remote_pingpong.hpp"
 
 #include <chrono>
 #include <future>
 #include <iostream>
 #include <string>
-
-struct pinger;
-
-struct ball
-{
-    int n = 0;
-};
-BOOST_DESCRIBE_STRUCT(ball, (), (n))
-
-struct ping
-{
-    int n = 0;
-    spindle::actor_ref<pinger> reply_to;
-};
-BOOST_DESCRIBE_STRUCT(ping, (), (n, reply_to))
-
-struct count
-{
-};
-BOOST_DESCRIBE_STRUCT(count, (), ())
-
-SPINDLE_REMOTE_MESSAGE(ball, "example.ball", 1);
-SPINDLE_REMOTE_MESSAGE(ping, "example.ping", 1);
-SPINDLE_REMOTE_MESSAGE(count, "example.count", 1);
 
 /// Answers each ping with a ball to the sender's reference.
 struct ponger : spindle::actor<ponger, ping, count>

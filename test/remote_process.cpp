@@ -26,29 +26,8 @@
 using namespace std::chrono_literals;
 using spindle_test::eventually;
 
-// The example's messages, declared the same way (the wire names are the contract).
-struct pinger;
-struct ball
-{
-    int n = 0;
-};
-BOOST_DESCRIBE_STRUCT(ball, (), (n))
-
-struct ping
-{
-    int n = 0;
-    spindle::actor_ref<pinger> reply_to;
-};
-BOOST_DESCRIBE_STRUCT(ping, (), (n, reply_to))
-
-struct count
-{
-};
-BOOST_DESCRIBE_STRUCT(count, (), ())
-
-SPINDLE_REMOTE_MESSAGE(ball, "example.ball", 1);
-SPINDLE_REMOTE_MESSAGE(ping, "example.ping", 1);
-SPINDLE_REMOTE_MESSAGE(count, "example.count", 1);
+// The example's messages: the same wire names make the two programs talk.
+#include "../example/remote_pingpong.hpp"
 
 /// The far side's type, as this process sees it: only its interface matters.
 struct ponger : spindle::actor<ponger, ping, count>

@@ -231,8 +231,11 @@ public:
     boost::json::value describe() const;
 
     /** Leaves the cluster: peers are told at once (their monitors of this
-        node's actors get `down` with `shutdown`), in-flight asks fail,
-        the connection is drained and closed. Idempotent.
+        node's actors get `down` with `shutdown`), outgoing messages are
+        flushed (up to 1 s), in-flight asks fail with `not_connected`, and
+        the connection closes; messages still on their way to this node are
+        lost (at most once). Proxies made by this node refuse sends from
+        then on. Idempotent.
     */
     void close() noexcept;
 };
