@@ -104,8 +104,8 @@ class running_scope
 public:
     explicit running_scope(call_frame* f) : f_(f), prev_(current_frame().get())
     {
+        current_frame().reset(f); // may throw (std::bad_alloc): then nothing was marked
         f_->running.store(true, std::memory_order_release);
-        current_frame().reset(f);
     }
     ~running_scope()
     {
