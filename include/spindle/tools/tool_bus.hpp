@@ -69,8 +69,9 @@ struct tool_bus_options
 };
 
 /** How one call runs. Every field has a default: no deadline but the
-    timeouts of the tool and of the bus, not cancellable, made by the
-    calling agent alone.
+    timeouts of the tool and of the bus, not cancellable. On whose behalf
+    a call is made is not an option: it comes with the credential (a
+    delegated one carries its call's chain of agents).
 */
 struct call_options
 {
