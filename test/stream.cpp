@@ -488,6 +488,7 @@ BOOST_AUTO_TEST_CASE(a_system_shutdown_ends_its_streams)
     BOOST_TEST(h.result().error() == make_error_code(spindle::error::system_stopped));
     sys.reset();
     BOOST_TEST(!h.stats().running);
+    check_end_accounting(h.stats()); // cancelled by the shutdown: reconciled too
 }
 
 BOOST_AUTO_TEST_CASE(run_on_a_stopped_system_fails)
