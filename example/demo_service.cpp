@@ -223,12 +223,13 @@ struct assist
 class assistant : public spindle::actor<assistant, assist>
 {
     spindle::tools::tool_bus* bus_;
+    spindle::tools::agent_credential me_; // issued by the bus: the agent's authority
     spindle::actor_ref<aggregator> agg_;
     unsigned turns_ = 0;
 
 public:
-    assistant(spindle::tools::tool_bus* bus, spindle::actor_ref<aggregator> agg)
-        : bus_(bus), agg_(std::move(agg))
+    assistant(spindle::tools::tool_bus* bus, spindle::tools::agent_credential me, spindle::actor_ref<aggregator> agg)
+        : bus_(bus), me_(std::move(me)), agg_(std::move(agg))
     {
     }
 
@@ -241,10 +242,10 @@ public:
         std::string const expr = ++turns_ % 10 == 0 ? "sqrt(-" + std::to_string(s.words) + ")"
                                                      : std::to_string(s.words) + " / " + std::to_string(s.lines);
         // try_call: a refused call is an answer to handle, not a failure of the agent
-        auto r = bus_->try_call(id(), "calculator", {{"expression", expr}});
+        auto r = bus_->try_call(me_, "calculator", {{"expression", expr}});
         if(!r)
             return;
-        bus_->try_call(id(), "echo", {{"message", "words per line: " + std::to_string(r.value.at("result").to_number<double>())}});
+        bus_->try_call(me_, "echo", {{"message", "words per line: " + std::to_string(r.value.at("result").to_number<double>())}});
     }
 };
 
@@ -369,10 +370,10 @@ int main(int argc, char** argv)
     spindle::tools::tool_bus bus(sys, bus_opts);
     bus.register_tool(spindle::tools::make_calculator_tool());
     bus.register_tool(spindle::tools::make_echo_tool());
-    auto helper = sys.spawn_with<assistant>(named("assistant"), &bus, agg);
-    bus.name_agent(helper.id(), "assistant");
-    bus.grant(helper.id(), "calculator");
-    bus.grant(helper.id(), "echo");
+    auto const helper_credential = bus.add_agent("assistant");
+    auto helper = sys.spawn_with<assistant>(named("assistant"), &bus, helper_credential, agg);
+    bus.grant(helper_credential, "calculator");
+    bus.grant(helper_credential, "echo");
     auto assists = sys.send_periodically(helper, 250ms, assist{});
 
     // health, metrics, /api/system and the live page, on their own thread

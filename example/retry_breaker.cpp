@@ -73,7 +73,7 @@ int main()
     spindle::task_options call;
     call.on_error = spindle::error_strategy::circuit_breaker; // every attempt asks the breaker
     call.breaker = breaker;
-    call.retry.max_attempts = 3;   // the first try and two retries
+    call.retry.max_attempts = 3;   // the first try and two retries: each one is a call the breaker counts
     call.retry.base_delay = 20ms;  // 20 ms, then 40 ms (minus up to 10% jitter)
     call.timeout = 500ms;          // per attempt
 

@@ -14,6 +14,11 @@
 // the planner asks for a secret, the bus refuses the researcher's nested
 // call, so no agent reaches through another what it was not granted.
 //
+// Identities are credentials the bus issues: the planner holds its own
+// (its whole authority); the researcher holds none, the bus keeps it as the
+// researcher tool's identity, and the researcher calls only through the
+// context of the call it serves, which carries its caller along.
+//
 // There is no language model here: the plan is fixed, as a model's tool
 // calls would be. Everything else is what a real agent would do.
 
@@ -25,6 +30,7 @@
 
 #include <cstdio>
 #include <map>
+#include <utility>
 #include <string>
 
 namespace json = boost::json;
@@ -69,16 +75,18 @@ struct goal
     std::string text;
 };
 
-// The planner: receives a goal, lists its tools, runs its plan.
+// The planner: receives a goal, lists its tools, runs its plan, with the
+// credential the bus issued it.
 struct planner : spindle::actor<planner, goal>
 {
     tools::tool_bus* bus;
-    explicit planner(tools::tool_bus* b) : bus(b) {}
+    tools::agent_credential me;
+    planner(tools::tool_bus* b, tools::agent_credential c) : bus(b), me(std::move(c)) {}
 
     json::value use(char const* tool, json::value params)
     {
         std::printf("  -> %-12s %s\n", tool, json::serialize(params).c_str());
-        json::value r = bus->call(id(), tool, std::move(params));
+        json::value r = bus->call(me, tool, std::move(params));
         std::printf("  <- %-12s %s\n", tool, json::serialize(r).c_str());
         return r;
     }
@@ -86,7 +94,7 @@ struct planner : spindle::actor<planner, goal>
     std::string on(goal const& g)
     {
         std::printf("planner: goal: %s\n", g.text.c_str());
-        std::printf("planner: my tools: %s\n", json::serialize(bus->list_available_tools(id())).c_str());
+        std::printf("planner: my tools: %s\n", json::serialize(bus->list_available_tools(me)).c_str());
 
         auto const distance = use("researcher", {{"question", "distance from the earth to the moon"}});
         auto const light = use("researcher", {{"question", "speed of light"}});
@@ -102,7 +110,7 @@ struct planner : spindle::actor<planner, goal>
         std::printf("planner: the bus kept the secret: %s\n", secret.as_object().contains("refused") ? "yes" : "no");
 
         // and a malformed call: the schema says why
-        auto r = bus->try_call(id(), "calculator", {{"expresion", "1+1"}});
+        auto r = bus->try_call(me, "calculator", {{"expresion", "1+1"}});
         std::printf("planner: a typo is refused: %s\n", r.message.c_str());
         return answer;
     }
@@ -129,16 +137,17 @@ int main()
     rs.parameters = json::parse(R"({"type":"object","properties":{"question":{"type":"string","minLength":3}}})")
                         .as_object();
     rs.required = {"question"};
+    // the bus registers the researcher as an agent and keeps its credential
     tools::register_agent(bus, r, rs);
 
+    auto const planner_credential = bus.add_agent("planner");
     spindle::spawn_options po;
     po.name = "planner";
-    auto p = sys.spawn_with<planner>(po, &bus);
-    bus.name_agent(p.id(), "planner");
+    auto p = sys.spawn_with<planner>(po, &bus, planner_credential);
 
-    bus.grant(p.id(), "researcher");
-    bus.grant(p.id(), "calculator");
-    bus.grant(p.id(), "echo");
+    bus.grant(planner_credential, "researcher");
+    bus.grant(planner_credential, "calculator");
+    bus.grant(planner_credential, "echo");
     bus.grant(r.id(), "calculator");
     bus.grant(r.id(), "secret_notes");
 

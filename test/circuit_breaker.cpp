@@ -410,3 +410,150 @@ BOOST_AUTO_TEST_CASE(executor_tasks_behind_a_breaker)
     BOOST_TEST((retried.result().error() == task_error::circuit_open));
     BOOST_TEST(runs.load() == 5);
 }
+
+namespace {
+
+/// A system on a manual clock, an executor running one task at a time, and
+/// the options of a task guarded by `breaker`, tried once, timing out after 50 ms.
+struct guarded
+{
+    std::shared_ptr<spindle::manual_clock> clock = std::make_shared<spindle::manual_clock>();
+    spindle::system sys{spindle_test::manual_clock_options(2, clock)};
+    spindle::executor ex{sys, [] {
+                             spindle::executor_options eo;
+                             eo.max_concurrent = 1;
+                             return eo;
+                         }()};
+
+    static spindle::task_options task_opts(std::shared_ptr<spindle::circuit_breaker> b)
+    {
+        spindle::task_options o;
+        o.on_error = spindle::error_strategy::circuit_breaker;
+        o.breaker = std::move(b);
+        o.retry.max_attempts = 1;
+        o.timeout = 50ms;
+        return o;
+    }
+
+    /// Submits a task that sleeps on its stop token (a cooperative task
+    /// calling a dependency that hangs) and waits until it runs.
+    spindle::task_handle<int> hanging(spindle::task_options const& o, std::atomic<bool>& returned)
+    {
+        auto started = std::make_shared<std::atomic<bool>>(false);
+        auto& timers = sys.timers();
+        auto h = ex.submit(
+            [&timers, started, &returned](std::stop_token st) {
+                *started = true;
+                timers.sleep_for(1h, st);
+                returned = true;
+                return 1;
+            },
+            o);
+        BOOST_REQUIRE(spindle_test::eventually([&] { return started->load(); }));
+        return h;
+    }
+};
+
+} // namespace
+
+// issue 19, item 1: a timed-out attempt used to report a success
+BOOST_AUTO_TEST_CASE(a_timed_out_attempt_is_a_failure_for_the_breaker)
+{
+    guarded g;
+    auto breaker = std::make_shared<spindle::circuit_breaker>(g.sys, opts(1, 30s, 1));
+    std::atomic<bool> returned{false};
+    auto h = g.hanging(guarded::task_opts(breaker), returned);
+    g.clock->advance(50ms);
+    BOOST_TEST((h.result().error() == task_error::timed_out));
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return returned.load() && g.ex.stats().running == 0u; }));
+    BOOST_TEST(breaker->stats().failures == 1u);
+    BOOST_TEST(breaker->stats().successes == 0u);
+    BOOST_TEST((breaker->state() == circuit_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(a_timed_out_trial_re_opens_the_circuit_at_once)
+{
+    guarded g;
+    auto breaker = std::make_shared<spindle::circuit_breaker>(g.sys, opts(1, 30s, 1));
+    fail(*breaker);
+    g.clock->advance(30s);
+    BOOST_TEST_REQUIRE((breaker->state() == circuit_state::half_open));
+
+    // the trial ignores its stop token: the timeout alone must re-open
+    auto gate = std::make_shared<spindle_test::gate>();
+    struct opener
+    {
+        std::shared_ptr<spindle_test::gate> g;
+        ~opener() { g->open(); }
+    } open_at_exit{gate};
+    auto h = g.ex.submit(
+        [gate](std::stop_token) {
+            gate->pass();
+            return 1;
+        },
+        guarded::task_opts(breaker));
+    BOOST_REQUIRE(spindle_test::eventually([&] { return gate->entered() == 1; }));
+    g.clock->advance(50ms);
+    BOOST_TEST((h.result().error() == task_error::timed_out));
+    BOOST_TEST((breaker->state() == circuit_state::open)); // while the trial still runs
+    BOOST_TEST(breaker->stats().transition_count(circuit_state::half_open, circuit_state::open) == 1u);
+    BOOST_TEST(breaker->stats().successes == 0u);
+    gate->open();
+    BOOST_REQUIRE(spindle_test::eventually([&] { return g.ex.stats().running == 0u; }));
+    BOOST_TEST((breaker->state() == circuit_state::open)); // its late value changes nothing
+    BOOST_TEST(breaker->stats().failures == 2u);
+    BOOST_TEST(breaker->stats().successes == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_attempt_is_a_failure_for_the_breaker)
+{
+    guarded g;
+    auto breaker = std::make_shared<spindle::circuit_breaker>(g.sys, opts(1, 30s, 1));
+    std::atomic<bool> returned{false};
+    auto o = guarded::task_opts(breaker);
+    o.timeout = std::chrono::nanoseconds::max();
+    auto h = g.hanging(o, returned);
+    BOOST_TEST(h.cancel());
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return returned.load() && g.ex.stats().running == 0u; }));
+    BOOST_TEST(breaker->stats().failures == 1u);
+    BOOST_TEST(breaker->stats().successes == 0u);
+    BOOST_TEST((breaker->state() == circuit_state::open));
+}
+
+BOOST_AUTO_TEST_CASE(timeouts_and_cancellations_may_be_ignored)
+{
+    guarded g;
+    auto bo = opts(1, 30s, 1);
+    bo.on_timeout = spindle::circuit_outcome::ignored;
+    bo.on_cancel = spindle::circuit_outcome::ignored;
+    auto breaker = std::make_shared<spindle::circuit_breaker>(g.sys, bo);
+    std::atomic<bool> returned{false};
+    auto h = g.hanging(guarded::task_opts(breaker), returned);
+    g.clock->advance(50ms);
+    BOOST_TEST((h.result().error() == task_error::timed_out));
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return returned.load() && g.ex.stats().running == 0u; }));
+
+    returned = false;
+    auto o = guarded::task_opts(breaker);
+    o.timeout = std::chrono::nanoseconds::max();
+    auto c = g.hanging(o, returned);
+    BOOST_TEST(c.cancel());
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return returned.load() && g.ex.stats().running == 0u; }));
+    BOOST_TEST(breaker->stats().failures == 0u);
+    BOOST_TEST(breaker->stats().successes == 0u);
+    BOOST_TEST((breaker->state() == circuit_state::closed));
+
+    // an ignored half-open trial gives its slot back
+    fail(*breaker);
+    g.clock->advance(30s);
+    returned = false;
+    auto t = g.hanging(guarded::task_opts(breaker), returned);
+    g.clock->advance(50ms);
+    BOOST_TEST_REQUIRE(spindle_test::eventually([&] { return returned.load() && g.ex.stats().running == 0u; }));
+    BOOST_TEST((breaker->state() == circuit_state::half_open));
+    succeed(*breaker);
+    BOOST_TEST((breaker->state() == circuit_state::closed));
+
+    bo.on_timeout = static_cast<spindle::circuit_outcome>(7);
+    BOOST_CHECK_THROW(spindle::circuit_breaker(g.sys, bo), spindle::system_error);
+}

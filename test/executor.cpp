@@ -26,6 +26,8 @@
 #include <boost/make_shared.hpp>
 
 #include <algorithm>
+#include <future>
+#include <type_traits>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -795,4 +797,96 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused)
     });
     BOOST_TEST(ex.stats().rejected == 5u);
     BOOST_TEST(ex.submit([] { return 1; }).get() == 1);
+}
+
+// issue 19, item 3: a cancelled queued task gives its queue slot back at
+// once, and a submitter waiting for room gets it
+BOOST_AUTO_TEST_CASE(a_cancelled_queued_task_frees_its_slot_at_once)
+{
+    fixture f;
+    spindle::executor_options eo = lanes(1);
+    eo.queue_capacity = 1;
+    eo.submit_timeout = std::chrono::hours(1); // only the freed slot can end the wait
+    spindle::executor ex(f.sys, eo);
+    gate g;
+    std::atomic<bool> started{false};
+    auto running = ex.submit(
+        [&started, g] {
+            started = true;
+            g.wait();
+        },
+        untimed());
+    BOOST_REQUIRE(eventually([&] { return started.load(); }));
+    std::atomic<bool> queued_ran{false};
+    auto queued = ex.submit([&] { queued_ran = true; }, untimed());
+    BOOST_TEST(ex.stats().queued == 1u);
+    boost::system::error_code ec;
+    ex.try_submit([] {}, untimed(), ec);
+    BOOST_TEST(ec == make_error_code(task_error::queue_full));
+
+    BOOST_TEST(queued.cancel());
+    BOOST_TEST(ex.stats().queued == 0u); // while the lane is still busy
+    auto next = ex.try_submit([] { return 5; }, untimed(), ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(ex.stats().queued == 1u);
+    ex.try_submit([] {}, untimed(), ec);
+    BOOST_TEST(ec == make_error_code(task_error::queue_full));
+
+    // a submitter waiting for room is woken by the cancel
+    auto waiting = std::async(std::launch::async, [&] { return ex.submit([] { return 6; }, untimed()); });
+    BOOST_REQUIRE(eventually([&] { return ex.stats().waiting == 1u; }));
+    BOOST_TEST(next.cancel());
+    spindle::task_handle<int> last;
+    {
+        spindle_test::watchdog w("the submitter woken by a cancel");
+        last = waiting.get();
+    }
+    BOOST_TEST(ex.stats().queued == 1u);
+    g.open();
+    BOOST_TEST(last.get() == 6);
+    BOOST_TEST(!queued_ran.load());
+    BOOST_REQUIRE(eventually([&] { return ex.stats().queued == 0u && ex.stats().cancelled == 2u; }));
+}
+
+// issue 19, item 3: a task may return an error_code as its value
+BOOST_AUTO_TEST_CASE(a_task_returning_an_error_code)
+{
+    fixture f;
+    spindle::executor ex(f.sys);
+    auto h = ex.submit([] { return boost::system::error_code(make_error_code(spindle::error::invalid_argument)); });
+    static_assert(std::is_same_v<decltype(h), spindle::task_handle<boost::system::error_code>>);
+    auto const& r = h.result();
+    BOOST_REQUIRE(r.has_value()); // the value, not the task's error
+    BOOST_TEST(*r == make_error_code(spindle::error::invalid_argument));
+    auto ok = ex.submit([] { return boost::system::error_code(); });
+    BOOST_TEST(ok.result().has_value());
+    BOOST_TEST(!ok.get());
+    BOOST_TEST(ex.stats().completed == 2u);
+}
+
+// issue 19, item 3: a task that threw is reported as such, with its what()
+BOOST_AUTO_TEST_CASE(a_thrown_task_is_reported_as_the_task_threw)
+{
+    fixture f;
+    auto events = std::make_shared<spindle_test::history<spindle::event>>();
+    f.sys.events().subscribe(spindle::event_filter::of({spindle::event_type::task_failed}),
+                             [events](spindle::event const& e) { events->push(e); });
+    spindle::executor ex(f.sys);
+    auto bad = ex.submit([]() -> int { throw std::runtime_error("disk on fire"); });
+    BOOST_TEST((bad.result().error() == task_error::task_failed));
+    BOOST_TEST(make_error_code(task_error::task_failed).message() == "the task threw");
+    try
+    {
+        bad.get();
+        BOOST_FAIL("get must throw");
+    }
+    catch(spindle::system_error const& e)
+    {
+        std::string const what = e.what();
+        BOOST_TEST(what.find("the task threw: disk on fire") != std::string::npos, what);
+        BOOST_TEST(what.find("panic") == std::string::npos, what);
+    }
+    BOOST_REQUIRE(eventually([&] { return events->size() == 1; }));
+    auto const detail = events->snapshot()[0].detail;
+    BOOST_TEST(detail.find("the task threw: disk on fire") != std::string::npos, detail);
 }

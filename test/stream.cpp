@@ -253,6 +253,48 @@ BOOST_AUTO_TEST_CASE(an_exception_becomes_the_error_naming_the_stage)
     auto const s = h.stats();
     BOOST_TEST(s.stages[2].errors == 1u);
     BOOST_TEST(s.stages[3].out < 1000u);
+    check_end_accounting(s); // issue 19, item 4: a failed stream reconciles
+}
+
+// issue 19, item 4: what a failed stream held in its buffers and stages is
+// counted as discarded, in the stats and in the registry
+BOOST_AUTO_TEST_CASE(a_failed_stream_counts_what_it_discarded)
+{
+    spindle::system sys(spindle_test::workers(2));
+    spindle_test::scoped_gate gate;
+    auto g = gate.g;
+    auto h = spindle::from_range(iota_vec(1000))
+                 .map([](int x) { return x; }, named("hold"))
+                 .batch(4, 1h)
+                 .for_each(
+                     [g](std::vector<int> v) {
+                         if(v.front() == 0)
+                         {
+                             g->pass();
+                             throw std::runtime_error("sink broke");
+                         }
+                     },
+                     buffered(buffer(2), "sink"))
+                 .run(sys, stream_named("discarding", true, buffer(16)));
+    spindle_test::watchdog w("discarded");
+    // the sink holds the first batch; every buffer before it fills up
+    BOOST_REQUIRE(eventually([&] {
+        auto const s = h.stats();
+        return gate->entered() == 1 && s.stages[2].buffer_depth == 16 && s.stages.back().buffer_depth == 2;
+    }));
+    gate->open();
+    BOOST_REQUIRE(!h.result());
+    BOOST_TEST(h.failed_stage() == "sink");
+    auto const s = h.stats();
+    check_end_accounting(s);
+    // at least both buffers' items (16 items, 2 batches of 4) were lost
+    BOOST_TEST(s.discarded >= 16u + 8u);
+    BOOST_TEST(s.errors == 4u); // the batch that failed
+    for(auto const& st : s.stages)
+        BOOST_TEST(metric_value(sys, "spindle_stream_items_total",
+                                {{"stream", "discarding"}, {"processor", st.name}, {"status", "discarded"}}) ==
+                       static_cast<double>(st.discarded),
+                   st.name);
 }
 
 BOOST_AUTO_TEST_CASE(sources_sinks_and_processors_are_named_too)
@@ -413,6 +455,12 @@ BOOST_AUTO_TEST_CASE(cancellation_stops_every_stage_and_frees_its_fibers)
     BOOST_TEST(h.failure_message() == "stream 'cancelled': operation cancelled");
     BOOST_TEST(h.stats().fibers == 0u); // every segment and lane has returned
     BOOST_TEST(!h.stats().running);
+    // issue 19, item 4: a cancelled stream reconciles, its buffers' items discarded
+    check_end_accounting(h.stats());
+    BOOST_TEST(h.stats().discarded >= 16u);
+    BOOST_TEST(metric_value(sys, "spindle_stream_items_total",
+                            {{"stream", "cancelled"}, {"processor", "map_parallel-2"}, {"status", "discarded"}}) ==
+               static_cast<double>(h.stats().stages[2].discarded));
     BOOST_TEST(eventually([&] { return sys.actor_count() == actors_before; }));
     BOOST_TEST(eventually([&] { return sys.timers().pending() == 0; })); // the sleeps were cancelled
     BOOST_TEST(started->load() == 4); // nothing new started after the cancel
@@ -440,6 +488,7 @@ BOOST_AUTO_TEST_CASE(a_system_shutdown_ends_its_streams)
     BOOST_TEST(h.result().error() == make_error_code(spindle::error::system_stopped));
     sys.reset();
     BOOST_TEST(!h.stats().running);
+    check_end_accounting(h.stats()); // cancelled by the shutdown: reconciled too
 }
 
 BOOST_AUTO_TEST_CASE(run_on_a_stopped_system_fails)

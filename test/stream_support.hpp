@@ -96,6 +96,7 @@ inline double metric_value(spindle::system& sys, std::string const& name, spindl
 inline void check_accounting(spindle::stream_stats const& s)
 {
     BOOST_TEST(s.in == s.out + s.filtered + s.dropped + s.errors);
+    BOOST_TEST(s.discarded == 0u); // a completed stream discards nothing
     std::uint64_t dropped = 0;
     for(auto const& st : s.stages)
     {
@@ -103,6 +104,30 @@ inline void check_accounting(spindle::stream_stats const& s)
         dropped += st.dropped;
     }
     BOOST_TEST(dropped == s.dropped);
+}
+
+/** Checks the accounting of a stream that ended, however it ended: what
+    entered went out, was filtered, dropped, failed, or was discarded by the
+    end; and per stage, what reached it (what the stage before passed on;
+    for the source, what it produced) or what it created, likewise.
+*/
+inline void check_end_accounting(spindle::stream_stats const& s)
+{
+    BOOST_TEST(!s.running);
+    BOOST_TEST(s.in == s.out + s.filtered + s.dropped + s.errors + s.discarded);
+    std::uint64_t reached = 0;
+    std::uint64_t discarded = 0;
+    for(std::size_t i = 0; i < s.stages.size(); ++i)
+    {
+        auto const& st = s.stages[i];
+        if(i == 0)
+            reached = st.in;
+        BOOST_TEST(reached + st.created == st.out + st.filtered + st.dropped + st.errors + st.discarded,
+                   "stage " << st.name);
+        reached = st.out;
+        discarded += st.discarded;
+    }
+    BOOST_TEST(discarded == s.discarded);
 }
 
 } // namespace stream_test

@@ -109,19 +109,25 @@ BOOST_AUTO_TEST_CASE(a_call_is_an_ask_and_the_reply_is_the_result)
     so.name = "counter";
     auto ref = sys.spawn_with<counter_agent>(so);
     auto id = tools::register_agent(bus, ref, schema_of("count_agent"));
-    agent_id const alice = agent_id::generate();
+    auto const alice = bus.add_agent();
     bus.grant(alice, "count_agent");
 
     json::value r = bus.call(alice, "count_agent", {});
     BOOST_TEST(r.at("n") == 0);
-    BOOST_TEST(r.at("caller") == json::value(alice.to_string()));
+    BOOST_TEST(r.at("caller") == json::value(alice.id().to_string()));
     BOOST_TEST(r.at("tool") == json::value(id.to_string()));
     BOOST_TEST(bus.call(alice, id, {}).at("n") == 1);
 
     // the schema still guards the agent
     BOOST_TEST(bus.try_call(alice, "count_agent", {{"fail", "yes"}}).error == code(tool_error::invalid_params));
-    // the agent's identity is its actor's id, named after the actor
-    BOOST_TEST(bus.find(id)->options.identity == ref.id());
+    // the agent's identity is its actor's id, registered by the bus
+    BOOST_TEST(bus.find(id)->identity == ref.id());
+    BOOST_TEST(bus.has_agent(ref.id()));
+    // once only: a second registration of the actor needs its credential
+    boost::system::error_code ec;
+    tools::register_agent(bus, ref, schema_of("count_again"), {}, ec);
+    BOOST_TEST(ec == code(tool_error::agent_exists));
+    BOOST_TEST(!bus.find("count_again"));
     bus.revoke(alice, "count_agent");
     auto denied = bus.try_call(alice, "count_agent", {});
     BOOST_TEST(denied.error == code(tool_error::access_denied));
@@ -142,7 +148,7 @@ BOOST_AUTO_TEST_CASE(the_tool_keeps_working_across_a_restart_of_the_agent)
     tools::tool_bus bus(sys);
     auto ref = sys.spawn<counter_agent>();
     tools::register_agent(bus, ref, schema_of("count_agent"));
-    agent_id const alice = agent_id::generate();
+    auto const alice = bus.add_agent();
     bus.grant(alice, "count_agent");
 
     BOOST_TEST(bus.call(alice, "count_agent", {}).at("n") == 0);
@@ -185,8 +191,7 @@ BOOST_AUTO_TEST_CASE(an_agent_cannot_reach_for_its_caller_what_the_caller_was_no
         [](json::value p) { return p; }));
     auto r_ref = sys.spawn<researcher>();
     tools::register_agent(bus, r_ref, schema_of("researcher"));
-    agent_id const alice = agent_id::generate();
-    bus.name_agent(alice, "alice");
+    auto const alice = bus.add_agent("alice");
     bus.grant(alice, "researcher");
     bus.grant(r_ref.id(), "search"); // the researcher may search ...
 
@@ -212,7 +217,7 @@ BOOST_AUTO_TEST_CASE(a_timeout_frees_the_call_while_the_agent_still_works)
     tools::tool_bus bus(sys);
     auto ref = sys.spawn<slow_agent>(gate.g);
     tools::register_agent(bus, ref, schema_of("slow"));
-    agent_id const alice = agent_id::generate();
+    auto const alice = bus.add_agent();
     bus.grant(alice, "slow");
     tools::call_options co;
     co.timeout = 5s;

@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(the_calculator_through_a_bus)
     spindle::system sys(spindle_test::workers(1));
     tools::tool_bus bus(sys);
     bus.register_tool(tools::make_calculator_tool());
-    auto const a = spindle::agent_id::generate();
+    auto const a = bus.add_agent();
     bus.grant(a, "calculator");
     BOOST_TEST(bus.call(a, "calculator", {{"expression", "(2 + 3) * sqrt(16)"}}) == (json::value{{"result", 20.0}}));
     auto r = bus.try_call(a, "calculator", {{"expression", "1/0"}});

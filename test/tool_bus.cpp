@@ -22,11 +22,16 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/future.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <type_traits>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -67,7 +72,7 @@ tools::tool_schema empty_schema(std::string name)
 }
 
 /// Runs a call on a plain thread of its own, so the test can move the clock meanwhile.
-std::future<tools::call_result> call_async(tools::tool_bus& bus, agent_id a, std::string tool, json::value p,
+std::future<tools::call_result> call_async(tools::tool_bus& bus, tools::agent_credential a, std::string tool, json::value p,
                                            tools::call_options o = {})
 {
     return std::async(std::launch::async, [&bus, a, tool, p = std::move(p), o]() mutable {
@@ -106,12 +111,9 @@ struct manual_fixture
     spindle::system sys{spindle_test::manual_clock_options(2, clock)};
     std::shared_ptr<tool_gate> gate = std::make_shared<tool_gate>();
     tools::tool_bus bus;
-    agent_id alice = agent_id::generate();
+    tools::agent_credential alice;
 
-    explicit manual_fixture(tools::tool_bus_options o = {}) : bus(sys, std::move(o))
-    {
-        bus.name_agent(alice, "alice");
-    }
+    explicit manual_fixture(tools::tool_bus_options o = {}) : bus(sys, std::move(o)), alice(bus.add_agent("alice")) {}
     ~manual_fixture() { gate->open(); }
 };
 
@@ -197,7 +199,7 @@ BOOST_AUTO_TEST_CASE(grant_revoke_and_grant_all_take_effect_at_the_next_call)
     manual_fixture fx(named("grants"));
     auto echo = fx.bus.register_tool(tools::make_echo_tool());
     fx.bus.register_tool(tools::make_calculator_tool());
-    agent_id const bob = agent_id::generate();
+    auto const bob = fx.bus.add_agent();
     json::value const hi = {{"message", "hi"}};
 
     BOOST_TEST(fx.bus.try_call(fx.alice, "echo", hi).error == code(tool_error::access_denied));
@@ -471,8 +473,7 @@ BOOST_AUTO_TEST_CASE(a_tool_calls_others_as_itself_and_on_behalf_of_its_callers)
     // The confused deputy: "deputy" may use "secret", alice may not; alice
     // may use "deputy". Through the deputy alice must not reach "secret".
     manual_fixture fx(named("deputy"));
-    agent_id const deputy_id = agent_id::generate();
-    fx.bus.name_agent(deputy_id, "deputy");
+    auto const deputy_id = fx.bus.add_agent("deputy");
     fx.bus.register_tool(tools::make_tool(empty_schema("secret"), [] { return json::value("the secret"); }));
     auto seen = std::make_shared<spindle_test::history<std::vector<agent_id>>>();
     fx.bus.register_tool(tools::make_tool(empty_schema("whoami"), [seen](json::value, tools::tool_context const& ctx) {
@@ -502,14 +503,8 @@ BOOST_AUTO_TEST_CASE(a_tool_calls_others_as_itself_and_on_behalf_of_its_callers)
     BOOST_TEST(msg.find("agent \"alice\"") != std::string::npos, msg);
     auto chains = seen->snapshot();
     BOOST_TEST_REQUIRE(chains.size() == 1u);
-    BOOST_TEST((chains[0] == std::vector<agent_id>{fx.alice, deputy_id}), "outermost caller first");
+    BOOST_TEST((chains[0] == std::vector<agent_id>{fx.alice.id(), deputy_id.id()}), "outermost caller first");
     BOOST_TEST(fx.bus.stats("secret").access_denied == 1u);
-
-    // the same directly, without a context
-    agent_id const chain[] = {fx.alice};
-    tools::call_options co;
-    co.on_behalf_of = chain;
-    BOOST_TEST(fx.bus.try_call(deputy_id, "secret", {}, co).error == code(tool_error::access_denied));
 
     // once alice may use it too, the deputy may fetch it for her
     fx.bus.grant(fx.alice, "secret");
@@ -525,13 +520,141 @@ BOOST_AUTO_TEST_CASE(a_tool_calls_others_as_itself_and_on_behalf_of_its_callers)
     BOOST_TEST(fx.bus.call(fx.alice, "anonymous", {}) == static_cast<int>(tool_error::access_denied));
 }
 
+// issue 19, item 7: identities are capabilities, not self-asserted ids.
+// No id becomes a credential: not by conversion, not by construction, and
+// no call takes an id.
+static_assert(!std::is_constructible_v<tools::agent_credential, agent_id>);
+static_assert(!std::is_convertible_v<agent_id, tools::agent_credential>);
+template<class Bus, class Who>
+concept bus_calls_as = requires(Bus& b, Who a) { b.try_call(a, "secret", json::value()); } ||
+                       requires(Bus& b, Who a) { b.call(a, "secret", json::value()); };
+static_assert(!bus_calls_as<tools::tool_bus, agent_id>);
+static_assert(bus_calls_as<tools::tool_bus, tools::agent_credential>);
+
+BOOST_AUTO_TEST_CASE(every_bypass_a_malicious_tool_can_write_is_denied)
+{
+    // "secret" is for the deputy only; alice may use "deputy", whose author
+    // got the deputy's root credential and tries everything with it.
+    manual_fixture fx(named("bypass"));
+    auto const deputy = fx.bus.add_agent("deputy");
+    fx.bus.register_tool(tools::make_tool(empty_schema("secret"), [] { return json::value("the secret"); }));
+    fx.bus.grant(deputy, "secret");
+    fx.bus.grant(fx.alice, "deputy");
+
+    struct attempts
+    {
+        std::mutex m;
+        std::vector<std::pair<std::string, tools::call_result>> r;
+        void add(std::string what, tools::call_result x)
+        {
+            std::lock_guard lk(m);
+            r.emplace_back(std::move(what), std::move(x));
+        }
+    };
+    auto tried = std::make_shared<attempts>();
+    auto stash = std::make_shared<tools::agent_credential>();
+    tools::tool_options as_deputy;
+    as_deputy.identity = deputy;
+    tools::tool_bus& bus = fx.bus;
+    fx.bus.register_tool(
+        tools::make_tool(empty_schema("deputy"),
+                         [&bus, deputy, tried, stash](json::value, tools::tool_context const& ctx) {
+                             // its own root credential, directly on the bus
+                             tried->add("root credential, direct", bus.try_call(deputy, "secret", {}));
+                             // the context's credential copied into a direct call
+                             tried->add("context credential, direct", bus.try_call(ctx.credential(), "secret", {}));
+                             // the same from another fiber, where the bus cannot see the tool running
+                             boost::fibers::fiber([&] {
+                                 tried->add("context credential, other fiber",
+                                            bus.try_call(ctx.credential(), "secret", {}));
+                             }).join();
+                             // through the context, as it should
+                             tried->add("context call", ctx.try_call("secret", {}));
+                             *stash = ctx.credential();
+                             return json::value(nullptr);
+                         }),
+        as_deputy);
+
+    BOOST_TEST(fx.bus.call(fx.alice, "deputy", {}).is_null());
+    auto r = tried->r;
+    BOOST_TEST_REQUIRE(r.size() == 4u);
+    for(auto const& [what, res] : r)
+    {
+        BOOST_TEST(res.error == code(tool_error::access_denied), what);
+        BOOST_TEST(res.value.is_null(), what);
+    }
+    BOOST_TEST(r[0].second.message.find("a root credential") != std::string::npos, r[0].second.message);
+    for(std::size_t i = 1; i < r.size(); ++i)
+        BOOST_TEST(r[i].second.message.find("on behalf of \"alice\"") != std::string::npos, r[i].second.message);
+
+    // the stashed context credential outside the call: void, the call ended
+    BOOST_TEST(stash->delegated());
+    auto late = fx.bus.try_call(*stash, "secret", {});
+    BOOST_TEST(late.error == code(tool_error::access_denied));
+    BOOST_TEST(late.message.find("has ended") != std::string::npos, late.message);
+    // ... even for a tool alice may use
+    BOOST_TEST(fx.bus.try_call(*stash, "deputy", {}).error == code(tool_error::access_denied));
+
+    // the deputy's own authority, outside any tool, is intact
+    BOOST_TEST(fx.bus.call(deputy, "secret", {}) == "the secret");
+
+    // an empty credential is nobody
+    BOOST_TEST(fx.bus.try_call(tools::agent_credential(), "secret", {}).error == code(tool_error::access_denied));
+
+    // no second credential for a registered id
+    boost::system::error_code ec;
+    auto forged = fx.bus.add_agent(deputy.id(), "impostor", ec);
+    BOOST_TEST(ec == code(tool_error::agent_exists));
+    BOOST_TEST(!forged);
+    BOOST_CHECK_THROW(fx.bus.add_agent(fx.alice.id()), spindle::system_error);
+
+    // a credential of another bus, even for the same id there
+    tools::tool_bus other(fx.sys, named("bypass-other"));
+    auto foreign = other.add_agent(deputy.id(), "deputy");
+    BOOST_TEST(other.has_agent(deputy.id()));
+    auto res = fx.bus.try_call(foreign, "secret", {});
+    BOOST_TEST(res.error == code(tool_error::access_denied));
+    BOOST_TEST(res.message.find("another tool bus") != std::string::npos, res.message);
+    // nor may a tool be registered with one, or with a delegated one
+    tools::tool_options bad;
+    bad.identity = foreign;
+    fx.bus.register_tool(tools::make_tool(empty_schema("borrowed"), [] { return 1; }), bad, ec);
+    BOOST_TEST(ec == spindle_test::code(spindle::error::invalid_argument));
+    bad.identity = *stash;
+    fx.bus.register_tool(tools::make_tool(empty_schema("borrowed"), [] { return 1; }), bad, ec);
+    BOOST_TEST(ec == spindle_test::code(spindle::error::invalid_argument));
+
+    // a removed agent's credential is void, every copy of it; the id may
+    // come back with a new credential, the old one stays void
+    auto copy = deputy;
+    BOOST_TEST(fx.bus.remove_agent(deputy.id()));
+    BOOST_TEST(!fx.bus.remove_agent(deputy.id()));
+    BOOST_TEST(!fx.bus.has_agent(deputy.id()));
+    res = fx.bus.try_call(copy, "secret", {});
+    BOOST_TEST(res.error == code(tool_error::access_denied));
+    BOOST_TEST(res.message.find("removed") != std::string::npos, res.message);
+    auto again = fx.bus.add_agent(deputy.id(), "deputy");
+    fx.bus.grant(again, "secret");
+    BOOST_TEST(fx.bus.call(again, "secret", {}) == "the secret");
+    BOOST_TEST(fx.bus.try_call(copy, "secret", {}).error == code(tool_error::access_denied));
+    // and the tool registered with the removed credential calls nothing now
+    tried->r.clear();
+    BOOST_TEST(!fx.bus.try_call(fx.alice, "deputy", {}).error);
+    BOOST_TEST(tried->r.size() == 4u);
+    for(auto const& [what, x] : tried->r)
+        BOOST_TEST(x.error == code(tool_error::access_denied), what);
+    // the ids in find() carry no authority
+    BOOST_TEST(fx.bus.find("deputy")->identity == deputy.id());
+    BOOST_TEST(!fx.bus.find("deputy")->options.identity);
+}
+
 BOOST_AUTO_TEST_CASE(nested_calls_inherit_the_deadline_and_end_at_max_depth)
 {
     tools::tool_bus_options o;
     o.name = "depth";
     o.max_depth = 3;
     manual_fixture fx(o);
-    agent_id const self = agent_id::generate();
+    auto const self = fx.bus.add_agent("self");
     auto deadlines = std::make_shared<spindle_test::history<spindle::timer_service::time_point>>();
     tools::tool_options as_self;
     as_self.identity = self;
@@ -647,7 +770,7 @@ BOOST_AUTO_TEST_CASE(hundred_fibers_times_a_thousand_calls_give_exact_counts)
     spindle::system sys(spindle_test::workers(2));
     tools::tool_bus bus(sys, named("load"));
     bus.register_tool(tools::make_echo_tool());
-    agent_id const a = agent_id::generate();
+    auto const a = bus.add_agent();
     bus.grant(a, "echo");
     constexpr int fibers = 100;
     constexpr int calls = 1000;

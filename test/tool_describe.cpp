@@ -47,7 +47,7 @@ tools::tool_schema sleeper_schema()
     return s;
 }
 
-std::future<tools::call_result> call_async(tools::tool_bus& bus, agent_id a, std::string tool, json::value p,
+std::future<tools::call_result> call_async(tools::tool_bus& bus, tools::agent_credential a, std::string tool, json::value p,
                                            tools::call_options o = {})
 {
     return std::async(std::launch::async, [&bus, a, tool, p = std::move(p), o]() mutable {
@@ -72,11 +72,11 @@ struct fixture
                             o.queue_capacity = 64;
                             return o;
                         }()};
-    agent_id alice = agent_id::generate();
-    agent_id bob = agent_id::generate();
-    agent_id carol = agent_id::generate(); // never named
+    tools::agent_credential alice = bus.add_agent();
+    tools::agent_credential bob = bus.add_agent();
+    agent_id carol = agent_id::generate(); // never registered nor named, granted
     agent_id dave = agent_id::generate();  // named, no grant
-    agent_id helper = agent_id::generate(); // the identity of an agent tool
+    tools::agent_credential helper = bus.add_agent(); // the identity of an agent tool
     spindle::tool_id echo, calculator, sleeper, helper_tool;
 
     fixture()
@@ -213,7 +213,7 @@ BOOST_FIXTURE_TEST_CASE(counts_times_and_grants_are_exact, fixture)
     BOOST_REQUIRE(agents.size() == 5u);
     auto const row = [&](std::size_t i) -> json::object const& { return agents.at(i).as_object(); };
     BOOST_TEST(row(0).at("name").as_string() == "alice");
-    BOOST_TEST(row(0).at("id").as_string() == alice.to_string());
+    BOOST_TEST(row(0).at("id").as_string() == alice.id().to_string());
     BOOST_TEST(json::serialize(row(0).at("grants")) == R"(["calculator","echo","sleeper"])");
     BOOST_TEST(row(0).at("except").as_array().empty());
     BOOST_TEST(row(1).at("name").as_string() == "bob");
@@ -222,7 +222,7 @@ BOOST_FIXTURE_TEST_CASE(counts_times_and_grants_are_exact, fixture)
     BOOST_TEST(row(2).at("name").as_string() == "dave");
     BOOST_TEST(row(2).at("grants").as_array().empty());
     BOOST_TEST(row(3).at("name").as_string() == "helper");
-    BOOST_TEST(row(3).at("id").as_string() == helper.to_string());
+    BOOST_TEST(row(3).at("id").as_string() == helper.id().to_string());
     BOOST_TEST(row(4).at("name").is_null());
     BOOST_TEST(row(4).at("id").as_string() == carol.to_string());
     BOOST_TEST(json::serialize(row(4).at("grants")) == R"(["echo"])");

@@ -33,6 +33,19 @@ namespace detail {
 class breaker_impl;
 }
 
+/** How an executor reports to a breaker an attempt that ended without an
+    outcome of its own (see `circuit_breaker_options::on_timeout`).
+*/
+enum class circuit_outcome : std::uint8_t
+{
+    /// Reported as a failed call (counts towards opening; re-opens a half-open circuit).
+    failure,
+    /// Reported as a successful call.
+    success,
+    /// Not reported: the permit is given back (a half-open trial slot is freed).
+    ignored
+};
+
 /** Configuration of a @ref circuit_breaker. */
 struct circuit_breaker_options
 {
@@ -46,6 +59,21 @@ struct circuit_breaker_options
     /// Trial calls let through while half-open; when that many have
     /// succeeded the circuit closes, and any failure re-opens it. At least 1.
     std::size_t half_open_max_calls = defaults::circuit_half_open_max_calls;
+
+    /** What an executor task (`error_strategy::circuit_breaker`) whose
+        attempt ran past its timeout reports: by default a failure, so a
+        dependency that hangs opens the circuit, and a timed-out trial
+        re-opens a half-open one. Reported when the timeout fires, even if
+        the task ignores its stop token and keeps running.
+    */
+    circuit_outcome on_timeout = circuit_outcome::failure;
+
+    /** What an executor task whose running attempt was cancelled through
+        its handle reports (when the attempt returns); by default a
+        failure. An attempt abandoned by a shutdown is never reported (its
+        permit is given back): it says nothing about the dependency.
+    */
+    circuit_outcome on_cancel = circuit_outcome::failure;
 
     /// The `breaker` label of its metrics and the name in its log records;
     /// empty: `breaker-<n>`. Give every breaker of a system its own name.
@@ -96,7 +124,9 @@ struct circuit_breaker_stats
     `spindle_circuit_breaker_transitions_total{breaker,from,to}` when the
     breaker was made with a system) and reported to `on_transition`
     callbacks. An executor uses a breaker through
-    `error_strategy::circuit_breaker`.
+    `error_strategy::circuit_breaker`: an attempt that returns is a
+    success, one that throws a failure, one that times out or is cancelled
+    whatever `on_timeout` / `on_cancel` say (by default a failure).
 
     @par Thread safety
     All members may be called concurrently from any thread or fiber. The
@@ -141,6 +171,12 @@ public:
 
         /// Reports that the call failed. Only the first report counts.
         void failure() noexcept;
+
+        /** Reports `o`: `success()`, `failure()`, or for
+            `circuit_outcome::ignored` gives the permit back without an
+            outcome (as destroying it does).
+        */
+        void report(circuit_outcome o) noexcept;
     };
 
     /** Constructs a breaker on the system's clock, with metrics in the

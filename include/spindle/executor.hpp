@@ -41,7 +41,10 @@ struct executor_options
     /// Tasks waiting to start, at most; 1 to 8388608. Submissions racing
     /// each other may overshoot it by their number (room is checked before
     /// and counted after the push). Retries waiting for their backoff do not
-    /// count, and a retry re-enters the queue even when it is full.
+    /// count, and a retry re-enters the queue even when it is full. A task
+    /// cancelled while queued stops counting at once (its state waits in
+    /// the queue for a lane to skip it; beyond 4194304 such states,
+    /// cancelled tasks count again until lanes skip them).
     std::size_t queue_capacity = defaults::task_queue_capacity;
 
     /// How long `submit` waits for room in a full queue (system clock).
@@ -75,7 +78,7 @@ struct executor_stats
     std::uint64_t timed_out = 0;    ///< attempts that ran past their timeout
     std::uint64_t cancelled = 0;    ///< cancelled by their handle, or by a shutdown (executor_stopped)
     std::uint64_t retries = 0;      ///< retries scheduled
-    std::uint64_t exceptions = 0;   ///< exceptions caught from tasks ("panics recovered")
+    std::uint64_t exceptions = 0;   ///< exceptions caught from tasks (each failed attempt that threw)
     std::uint64_t unresponsive = 0; ///< tasks that ignored a stop request for `stop_grace`
     std::size_t running = 0;        ///< tasks on a lane now (those ignoring a stop included)
     std::size_t queued = 0;         ///< tasks waiting to start now
@@ -125,6 +128,14 @@ struct executor_shutdown_report
     share workers with actors at the granularity of the system's
     `throughput` setting (messages per activation).
 
+    @par Failures
+    A task that throws fails with `task_error::task_failed`; its handle's
+    `get` throws a `system_error` whose message ends in "the task threw:
+    <what>", and `exception()` gives the exception itself. Under
+    `error_strategy::circuit_breaker` every retry is another call through
+    the breaker: the default retry policy (3 attempts) triples the calls to
+    a failing dependency (see @ref error_strategy).
+
     @par Stopping tasks
     Each task gets a `std::stop_token` (when its callable takes one:
     `T(std::stop_token)`; `T()` callables are supported too). A timeout,
@@ -155,7 +166,7 @@ struct executor_shutdown_report
     the next one's start, so a start may be early by the lane's bookkeeping
     between the two, usually well under a microsecond);
     `spindle_executor_retries_total`, `spindle_executor_exceptions_total`
-    (panics recovered), `spindle_executor_unresponsive_total`, and the
+    (exceptions contained), `spindle_executor_unresponsive_total`, and the
     gauges `spindle_executor_tasks_running` and
     `spindle_executor_tasks_queued`. `stats()` gives the totals over the
     priorities. Circuit breakers export their own

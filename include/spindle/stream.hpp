@@ -98,7 +98,9 @@
     full (`stream_error::sink_full`); it is *cancelled* by
     @ref stream_handle::cancel (`error::cancelled`) or when its system shuts
     down (`error::system_stopped`). Failing or cancelling stops every stage:
-    waits end at once, items in flight are discarded. Boost.Fiber cannot
+    waits end at once, items in flight are discarded (and counted as
+    `discarded`, so that `in == out + filtered + dropped + errors +
+    discarded` holds however the stream ended). Boost.Fiber cannot
     interrupt a fiber, so user code that blocks ignoring the stream's stop
     token (user functions may take it as a last argument) delays the end
     until it returns.
@@ -106,8 +108,9 @@
     @par Metrics
     In the system's registry (`system::metrics()`), exported on `/metrics`:
     - `spindle_stream_items_total{stream, processor, status}`: counter per
-      stage; status `in`, `out`, `filtered`, `dropped`, `error`, and
-      `created` for flat_map. (The design's `stream_items_total{processor,
+      stage; status `in`, `out`, `filtered`, `dropped`, `error`,
+      `discarded` (left behind by a failed or cancelled stream, counted
+      when it ended), and `created` for flat_map. (The design's `stream_items_total{processor,
       status}`, with the `spindle_` prefix and the stream's name.)
     - `spindle_stream_backpressure_events_total{stream, processor}`
     - `spindle_stream_buffer_depth{stream, processor}`: items in the

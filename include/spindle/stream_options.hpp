@@ -191,7 +191,11 @@ struct stream_options
     counts five. Once the stream completed, every stage satisfies
     `in + created == out + filtered + errors`; its `dropped` items were lost
     before it received them (in its input buffer, or refused by a sink's
-    actor), and count in the stream's `dropped`.
+    actor), and count in the stream's `dropped`. Once the stream ended
+    (completed, failed or cancelled), every stage satisfies
+    `reached + created == out + filtered + dropped + errors + discarded`,
+    where `reached` is what the stage before it passed on (for the source,
+    its `in`); `discarded` is 0 for a completed stream.
 */
 struct stage_stats
 {
@@ -203,6 +207,9 @@ struct stage_stats
     std::uint64_t dropped = 0;             ///< items lost before it: dropped by its input buffer (drop, buffer) or refused by a sink's actor
     std::uint64_t errors = 0;              ///< items whose processing threw (skipped, or the one that failed)
     std::uint64_t created = 0;             ///< items a flat_map added (three out of one adds two)
+    /// Items that reached it (its input buffer included) and were lost
+    /// because the stream failed or was cancelled; counted once it ended.
+    std::uint64_t discarded = 0;
     std::uint64_t backpressure_events = 0; ///< threshold crossings of its input buffer
     std::size_t buffer_depth = 0;          ///< items in its input buffer now (0 without one)
     std::size_t buffer_capacity = 0;       ///< capacity of its input buffer (0 without one)
@@ -211,8 +218,11 @@ struct stage_stats
 /** What a stream has done so far (a snapshot; exact once it ended).
 
     `in` counts what entered: the items the source produced plus those
-    flat_map stages created. A stream that completed satisfies
-    `in == out + filtered + dropped + errors`.
+    flat_map stages created. Once the stream ended, whatever the end,
+    `in == out + filtered + dropped + errors + discarded`: a completed
+    stream discards nothing; a failed or cancelled one counts what it held
+    (in its buffers, in a batch being filled, in a stage's hands) as
+    `discarded`, also exported as `spindle_stream_items_total{status="discarded"}`.
 */
 struct stream_stats
 {
@@ -222,6 +232,7 @@ struct stream_stats
     std::uint64_t filtered = 0;            ///< sum over the stages
     std::uint64_t dropped = 0;             ///< sum over the stages
     std::uint64_t errors = 0;              ///< sum over the stages
+    std::uint64_t discarded = 0;           ///< sum over the stages (0 until the stream ended)
     std::uint64_t backpressure_events = 0; ///< sum over the stages
     std::size_t fibers = 0;                ///< stage fibers (and map_parallel lanes) not finished yet
     bool running = false;                  ///< true until the stream ended

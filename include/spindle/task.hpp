@@ -47,7 +47,8 @@ enum class task_error
     circuit_open,
     /// The executor is shutting down or has shut down; the task never ran or was abandoned.
     executor_stopped,
-    /// The task threw ("panic recovered"); see `task_handle::exception`.
+    /// The task threw; see `task_handle::exception` (`get` names its `what()`:
+    /// "the task threw: <what>").
     task_failed,
     /// Every attempt the retry policy allows failed; see `task_handle::exception`.
     retries_exhausted
@@ -94,10 +95,20 @@ enum class error_strategy : std::uint8_t
     /// attempts (without holding a concurrency slot); when every attempt
     /// failed the result is `task_error::retries_exhausted`.
     retry_with_backoff,
-    /// Every attempt first asks `task_options::breaker` for a permit (an open
-    /// circuit fails the task at once with `task_error::circuit_open`) and
-    /// reports its outcome to it; failures are retried per
-    /// `task_options::retry` as with `retry_with_backoff`.
+    /** Every attempt first asks `task_options::breaker` for a permit (an open
+        circuit fails the task at once with `task_error::circuit_open`) and
+        reports its outcome to it; failures are retried per
+        `task_options::retry` as with `retry_with_backoff`.
+
+        Mind the multiplication: with the default retry policy (3 attempts)
+        each task calls a failing dependency up to 3 times, so the breaker
+        sees up to 3 failures per task and opens after
+        `failure_threshold / 3` tasks. Set `retry.max_attempts = 1` to let
+        the breaker alone decide (one call per task), or keep retries for
+        transient faults knowing that each one is a call. A timed-out or
+        cancelled attempt is never retried; what it reports to the breaker
+        is the breaker's `on_timeout` / `on_cancel` (a failure by default).
+    */
     circuit_breaker
 };
 
@@ -121,7 +132,9 @@ struct task_options
     /// What a failure does (see @ref error_strategy).
     error_strategy on_error = error_strategy::stop_on_error;
 
-    /// Attempts and backoff, for `retry_with_backoff` and `circuit_breaker`.
+    /// Attempts and backoff, for `retry_with_backoff` and `circuit_breaker`
+    /// (where every attempt is a call through the breaker: see
+    /// `error_strategy::circuit_breaker`).
     retry_policy retry{};
 
     /// The breaker of `error_strategy::circuit_breaker` (required then, and
@@ -164,6 +177,16 @@ template<class T>
 class task_handle
 {
     boost::intrusive_ptr<detail::task_state<T>> st_;
+
+    [[noreturn]] void fail(boost::system::error_code const& ec) const
+    {
+        std::exception_ptr e;
+        if(ec == task_error::task_failed || ec == task_error::retries_exhausted)
+            e = st_->last_exception();
+        if(!e)
+            detail::throw_error(ec, "spindle::task_handle::get");
+        detail::throw_error(ec, ("spindle::task_handle::get: " + detail::describe_task_exception(e)).c_str());
+    }
 
 public:
     /// The task's value type.
@@ -235,13 +258,14 @@ public:
 
         @return The value (a reference valid as long as this handle; nothing
         for `task_handle<void>`).
-        @throws spindle::system_error with the task's error code.
+        @throws spindle::system_error with the task's error code; for a
+        task that threw, its message ends in "the task threw: <what>".
     */
     std::add_lvalue_reference_t<T const> get() const&
     {
         auto const& r = result();
         if(!r)
-            detail::throw_error(r.error(), "spindle::task_handle::get");
+            fail(r.error());
         if constexpr(!std::is_void_v<T>)
             return *r;
     }
@@ -257,7 +281,7 @@ public:
     {
         auto const& r = result();
         if(!r)
-            detail::throw_error(r.error(), "spindle::task_handle::get");
+            fail(r.error());
         if constexpr(!std::is_void_v<T>)
             return std::move(st_->stored_result_mutable()).value();
     }
@@ -280,8 +304,9 @@ public:
     /** Cancels the task: its handle completes with `task_error::cancelled`
         at once and its stop token is triggered.
 
-        A queued task never runs (it still occupies its queue slot until a
-        lane skips it, without running it). A task waiting for a retry is not
+        A queued task never runs, and its queue slot is free at once (a
+        submitter waiting for room is woken; the task's state stays in the
+        queue until a lane skips it, without running it). A task waiting for a retry is not
         retried. A running task keeps its concurrency slot until it returns:
         the executor cannot stop a fiber, so a task that ignores its stop
         token runs on (the executor reports it, see `executor_options::stop_grace`);

@@ -67,7 +67,7 @@ struct workload_info
 inline constexpr workload_info workloads[] = {
     {"pingpong", 1'000'000}, {"ask", 200'000},    {"spawn", 1'000'000}, {"alive", 1'000'000},
     {"fanin", 1'000'000},    {"ring", 10'000'000}, {"skynet", 1'000'000}, {"big", 1'000'000},
-    {"tasks", 1'000'000},
+    {"tasks", 1'000'000},     {"tasks_external", 1'000'000},
     {"stream", 10'000'000},  {"stream_unfused", 10'000'000},
     {"toolcall", 1'000'000},
 };

@@ -28,7 +28,7 @@ int main(int argc, char** argv)
     using namespace peer_bench;
     std::vector<peer> const peers = {
         {"tbb", {{"tasks", &run_tasks_tbb}, {"stream", &run_stream_tbb}}},
-        {"asio", {{"tasks", &run_tasks_asio}}},
+        {"asio", {{"tasks", &run_tasks_asio}, {"tasks_external", &run_tasks_external_asio}}},
     };
     peer const* p = nullptr;
     for(auto const& candidate : peers)

@@ -25,6 +25,9 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
+#include <thread>
+#include <vector>
+
 namespace peer_bench {
 
 bench::result run_tasks_tbb(bench::options const& o)
@@ -86,6 +89,38 @@ bench::result run_tasks_asio(bench::options const& o)
     done.wait();
     bench::result r;
     sw.stop(r);
+    pool.join();
+    tally.verify();
+    r.msgs = o.n;
+    return r;
+}
+
+// tasks_external: `threads` plain threads post the N tasks to the pool
+bench::result run_tasks_external_asio(bench::options const& o)
+{
+    boost::asio::thread_pool pool(o.threads);
+    bench::completion done;
+    bench::task_tally tally(o.n, &done);
+    std::uint64_t const submitters = o.threads;
+    std::vector<std::thread> threads;
+    threads.reserve(submitters);
+
+    bench::stopwatch const sw;
+    std::uint64_t first = 0;
+    for(std::uint64_t i = 0; i < submitters; ++i)
+    {
+        std::uint64_t const k = bench::share(o.n, submitters, i);
+        threads.emplace_back([&pool, &tally, first, k] {
+            for(std::uint64_t v = first; v < first + k; ++v)
+                boost::asio::post(pool, [t = &tally, v] { t->add(v); });
+        });
+        first += k;
+    }
+    done.wait();
+    bench::result r;
+    sw.stop(r);
+    for(auto& t : threads)
+        t.join();
     pool.join();
     tally.verify();
     r.msgs = o.n;

@@ -17,6 +17,8 @@ namespace peer_bench {
 // tasks: tbb::task_group and boost::asio::thread_pool (peer_tasks.cpp)
 bench::result run_tasks_tbb(bench::options const& o);
 bench::result run_tasks_asio(bench::options const& o);
+// tasks_external: boost::asio::thread_pool fed by plain threads (peer_tasks.cpp)
+bench::result run_tasks_external_asio(bench::options const& o);
 
 // stream: tbb::parallel_pipeline (peer_stream.cpp)
 bench::result run_stream_tbb(bench::options const& o);

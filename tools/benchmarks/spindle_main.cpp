@@ -21,6 +21,7 @@ int main(int argc, char** argv)
                            {"skynet", &run_skynet},
                            {"big", &run_big},
                            {"tasks", &run_tasks},
+                           {"tasks_external", &run_tasks_external},
                            {"stream", &run_stream},
                            {"stream_unfused", &run_stream_unfused},
                            {"toolcall", &run_toolcall},

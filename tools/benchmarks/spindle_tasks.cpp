@@ -17,17 +17,20 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace spindle_bench {
 
-bench::result run_tasks(bench::options const& o)
+namespace {
+
+/** The executor's defaults (queue capacity 1000: a full queue parks the
+    submitter until a lane makes room), as every workload runs each system
+    with its defaults; SPINDLE_BENCH_TASKS_QUEUE sets another capacity, e.g.
+    N or more for a queue that never fills, like the peers' unbounded ones.
+*/
+spindle::executor_options bench_executor_options()
 {
-    spindle::system sys(system_options(o));
-    std::uint64_t const submitters = o.threads;
-    // the executor's defaults (queue capacity 1000: a full queue parks the
-    // submitter until a lane makes room), as every workload runs each system
-    // with its defaults; SPINDLE_BENCH_TASKS_QUEUE sets another capacity,
-    // e.g. N or more for a queue that never fills, like the peers' unbounded ones
     spindle::executor_options eo;
     eo.name = "bench";
     if(char const* q = std::getenv("SPINDLE_BENCH_TASKS_QUEUE"); q && *q)
@@ -38,6 +41,24 @@ bench::result run_tasks(bench::options const& o)
             throw bench::failure(std::string("SPINDLE_BENCH_TASKS_QUEUE must be 1..8388608, got '") + q + "'");
         eo.queue_capacity = static_cast<std::size_t>(v);
     }
+    return eo;
+}
+
+void check_stats(spindle::executor const& exec)
+{
+    auto const s = exec.stats();
+    bench::check(s.failed == 0 && s.rejected == 0,
+                 "executor reports " + std::to_string(s.failed) + " failed, " + std::to_string(s.rejected) +
+                     " rejected tasks");
+}
+
+} // namespace
+
+bench::result run_tasks(bench::options const& o)
+{
+    spindle::system sys(system_options(o));
+    std::uint64_t const submitters = o.threads;
+    spindle::executor_options const eo = bench_executor_options();
     spindle::executor exec(sys, eo);
 
     bench::completion done;
@@ -68,10 +89,53 @@ bench::result run_tasks(bench::options const& o)
     bench::result r;
     sw.stop(r);
     tally.verify();
-    auto const s = exec.stats();
-    bench::check(s.failed == 0 && s.rejected == 0,
-                 "executor reports " + std::to_string(s.failed) + " failed, " + std::to_string(s.rejected) +
-                     " rejected tasks");
+    check_stats(exec);
+    r.msgs = o.n;
+    r.extra.emplace_back("queue_capacity", eo.queue_capacity);
+    add_stats(sys, r);
+    return r;
+}
+
+// tasks_external N: the same N tasks, submitted by `threads` plain threads
+// (not tasks, not fibers): an application's threads handing work to the
+// executor. A submitter that finds the queue full blocks its thread until a
+// lane makes room. The peer (peer_tasks.cpp) posts from plain threads to a
+// boost::asio::thread_pool. msgs = N.
+bench::result run_tasks_external(bench::options const& o)
+{
+    spindle::system sys(system_options(o));
+    std::uint64_t const submitters = o.threads;
+    spindle::executor_options const eo = bench_executor_options();
+    spindle::executor exec(sys, eo);
+
+    bench::completion done;
+    bench::task_tally tally(o.n, &done);
+    std::vector<std::thread> threads;
+    threads.reserve(submitters);
+    bench::stopwatch const sw;
+    std::uint64_t first = 0;
+    for(std::uint64_t i = 0; i < submitters; ++i)
+    {
+        std::uint64_t const k = bench::share(o.n, submitters, i);
+        threads.emplace_back([&exec, &tally, &done, first, k] {
+            spindle::task_options const opts;
+            boost::system::error_code ec;
+            for(std::uint64_t v = first; v < first + k; ++v)
+            {
+                exec.submit([t = &tally, v] { t->add(v); }, opts, ec);
+                if(ec)
+                    return done.fail("submit of task " + std::to_string(v) + " failed: " + ec.message());
+            }
+        });
+        first += k;
+    }
+    done.wait();
+    bench::result r;
+    sw.stop(r);
+    for(auto& t : threads)
+        t.join();
+    tally.verify();
+    check_stats(exec);
     r.msgs = o.n;
     r.extra.emplace_back("queue_capacity", eo.queue_capacity);
     add_stats(sys, r);

@@ -48,11 +48,11 @@ struct caller : spindle::actor<caller, go>
 {
     tools::tool_bus* bus_;
     std::shared_ptr<tools::tool> direct_;
-    spindle::agent_id agent_;
+    tools::agent_credential agent_;
     std::uint64_t count_;
     std::atomic<std::uint64_t>* wrong_;
 
-    caller(tools::tool_bus* bus, std::shared_ptr<tools::tool> direct, spindle::agent_id a, std::uint64_t count,
+    caller(tools::tool_bus* bus, std::shared_ptr<tools::tool> direct, tools::agent_credential a, std::uint64_t count,
            std::atomic<std::uint64_t>* wrong)
         : bus_(bus), direct_(std::move(direct)), agent_(a), count_(count), wrong_(wrong)
     {
@@ -82,7 +82,7 @@ struct caller : spindle::actor<caller, go>
 
 /// Runs `n` calls split over `k` callers. @return Wall and CPU seconds in `r`.
 bench::result run_calls(spindle::system& sys, tools::tool_bus* bus, std::shared_ptr<tools::tool> const& echo,
-                        spindle::agent_id a, std::uint64_t n, std::uint64_t k)
+                        tools::agent_credential const& a, std::uint64_t n, std::uint64_t k)
 {
     std::atomic<std::uint64_t> wrong{0};
     std::vector<spindle::actor_ref<caller>> refs;
@@ -110,7 +110,7 @@ bench::result run_toolcall(bench::options const& o)
     tools::tool_bus bus(sys);
     auto echo = tools::make_echo_tool();
     bus.register_tool(echo);
-    auto const a = spindle::agent_id::generate();
+    auto const a = bus.add_agent("bench");
     bus.grant(a, "echo");
 
     // warm up: lanes spawned, allocator and caches primed

@@ -44,6 +44,7 @@ bench::result run_ring(bench::options const& o);
 bench::result run_skynet(bench::options const& o);
 bench::result run_big(bench::options const& o);
 bench::result run_tasks(bench::options const& o);
+bench::result run_tasks_external(bench::options const& o);
 bench::result run_stream(bench::options const& o);
 bench::result run_stream_unfused(bench::options const& o);
 bench::result run_toolcall(bench::options const& o);

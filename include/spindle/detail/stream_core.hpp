@@ -177,6 +177,9 @@ struct stage_rt
     solo_counter in, out, filtered, errors, created;
     std::atomic<std::uint64_t> dropped{0};
     std::atomic<std::uint64_t> bp_events{0};
+    /// Items that reached the stage (or its input buffer) and were lost when
+    /// the stream failed or was cancelled; set once, when it ended.
+    std::atomic<std::uint64_t> discarded{0};
 
     buffer_base* input = nullptr; ///< the buffer in front of the stage, if any
 
@@ -186,6 +189,7 @@ struct stage_rt
     metrics::counter* m_errors = nullptr;
     metrics::counter* m_created = nullptr;
     metrics::counter* m_dropped = nullptr;
+    metrics::counter* m_discarded = nullptr;
     metrics::counter* m_bp = nullptr;
     metrics::gauge* m_depth = nullptr;
 
@@ -454,6 +458,9 @@ public:
     alignas(SPINDLE_CACHELINE) std::atomic<std::int64_t> pushed_{0};
     alignas(SPINDLE_CACHELINE) std::atomic<std::int64_t> popped_{0};
     std::atomic<bool> closed_{false};
+    /// The largest weight of an element pushed (above 1: its elements are
+    /// batches, and its capacity is not in source items).
+    std::atomic<std::uint32_t> max_weight_{1};
     /// Wakes the consumer: items, the end, or (map_parallel) a finished lane.
     alignas(SPINDLE_CACHELINE) event_count not_empty_;
     /// Wakes the producer: room.
@@ -641,6 +648,9 @@ public:
 
     bool push(T&& v, std::uint32_t weight) override
     {
+        // batches: remembered for the messages, which must say which unit
+        if(BOOST_UNLIKELY(weight > buf_->max_weight_.load(std::memory_order_relaxed)))
+            buf_->max_weight_.store(weight, std::memory_order_relaxed);
         if(BOOST_UNLIKELY(full()))
         {
             seen_ = buf_->popped_.load(std::memory_order_acquire);

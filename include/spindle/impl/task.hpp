@@ -19,6 +19,7 @@
 #include <new>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -103,12 +104,39 @@ SPINDLE_DECL void* allocate_task_block(std::size_t n);
 /// cache while it holds less than its limit.
 SPINDLE_DECL void free_task_block(void* p, std::size_t n) noexcept;
 
+/** Told when a queued task is cancelled, so its queue slot is free at
+    once (the executor implements it). Called between the task's queue
+    states `cancelling` and `cancelled`: the executor, which waits for
+    the second before it lets go of a popped task, is alive meanwhile.
+*/
+class task_queue_hook
+{
+public:
+    virtual void on_queued_cancel() noexcept = 0;
+
+protected:
+    ~task_queue_hook() = default;
+};
+
+/// Where a task stands towards an executor's queue.
+enum class queue_state : std::uint8_t
+{
+    none,       ///< not in a queue
+    queued,     ///< in a queue, its slot counted
+    cancelling, ///< cancelled while queued; the hook is being told
+    cancelled   ///< cancelled while queued; its slot is counted free
+};
+
+/// "the task threw: <what>" for an exception (or "the task threw" for none).
+SPINDLE_DECL std::string describe_task_exception(std::exception_ptr const& e);
+
 /// How a task's result was set (read by the executor to count outcomes).
 enum class task_outcome : std::uint8_t
 {
     pending,   ///< not yet (or the claimer has not recorded it yet)
     value,     ///< the callable's value
     cancelled, ///< `task_handle::cancel`
+    timed_out, ///< the attempt's timeout
     error      ///< any other error
 };
 
@@ -155,6 +183,9 @@ public:
     bool has_continuations() const noexcept { return has_continuations_.load(std::memory_order_relaxed); }
 
     timer_service* timers_ = nullptr;
+    /// The executor whose queue holds the task, told of a cancel there.
+    task_queue_hook* queue_hook_ = nullptr;
+    std::atomic<queue_state> queue_state_{queue_state::none};
     /// Triggered by timeouts, `cancel`, shutdowns; `nostopstate` for tasks
     /// whose callable takes no token (nobody could observe it).
     std::stop_source stop_{std::nostopstate};
@@ -215,7 +246,19 @@ public:
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }
     bool claimed() const noexcept { return claimed_.load(std::memory_order_acquire); }
 
-    bool cancel() noexcept { return complete_error(task_error::cancelled); }
+    /// Completes with `cancelled`; a queued task's slot is freed at once.
+    bool cancel() noexcept
+    {
+        if(!complete_error(task_error::cancelled))
+            return false;
+        queue_state q = queue_state::queued;
+        if(queue_state_.compare_exchange_strong(q, queue_state::cancelling, std::memory_order_acq_rel))
+        {
+            queue_hook_->on_queued_cancel();
+            queue_state_.store(queue_state::cancelled, std::memory_order_release);
+        }
+        return true;
+    }
 
     /// How the result was set. Precondition: `claimed()`.
     task_outcome outcome() const noexcept
@@ -320,7 +363,9 @@ public:
 
     bool claim_error(boost::system::error_code ec) noexcept override
     {
-        if(!claim(ec == task_error::cancelled ? task_outcome::cancelled : task_outcome::error))
+        if(!claim(ec == task_error::cancelled   ? task_outcome::cancelled
+                  : ec == task_error::timed_out ? task_outcome::timed_out
+                                                : task_outcome::error))
             return false;
         stop_.request_stop();
         ::new(static_cast<void*>(storage_)) result_type(boost::system::in_place_error, ec);
@@ -390,7 +435,8 @@ public:
             }
             else
             {
-                won = this->claim_value(boost::system::result<T>(call()));
+                // in place: a task may return an error_code itself
+                won = this->claim_value(boost::system::result<T>(boost::system::in_place_value, call()));
             }
             return won ? invoke_status::succeeded : invoke_status::discarded;
         }

@@ -132,9 +132,6 @@ public:
     /// @return The schema given at construction.
     tool_schema schema() const override { return schema_; }
 
-    /// @return The actor's id: the agent calls other tools as itself.
-    agent_id identity() const noexcept override { return ref_.id(); }
-
     /// @return The actor.
     actor_ref<A> const& actor() const noexcept { return ref_; }
 
@@ -174,7 +171,9 @@ public:
 
     @param ref The actor; its type declares and handles @ref tool_message.
     @param schema The tool's schema.
-    @return The tool; its identity is the actor's id.
+    @return The tool (register it with a credential of the actor's id as
+    `tool_options::identity`, as @ref register_agent does, for it to call
+    other tools).
     @throws std::bad_alloc if memory runs out.
 */
 template<class A>
@@ -183,27 +182,39 @@ std::shared_ptr<agent_tool<A>> make_agent_tool(actor_ref<A> ref, tool_schema sch
     return std::make_shared<agent_tool<A>>(std::move(ref), std::move(schema));
 }
 
-/** Registers an actor as a tool of `bus`, and names the agent (its actor's
-    name, or else the tool's) in the bus's messages.
+/** Registers an actor as a tool of `bus`. Unless `opts.identity` holds a
+    credential already, the bus registers the actor as an agent under its
+    actor id (named after its actor, or else the tool) and keeps the
+    credential as the tool's identity: the actor calls other tools through
+    the context of the call it serves, and holds no credential itself.
 
     @param bus The bus.
     @param ref The actor.
     @param schema The tool's schema.
     @param opts How it runs.
-    @param ec As `tool_bus::register_tool`.
+    @param ec As `tool_bus::register_tool`, or `tool_error::agent_exists`
+    if the actor is registered as an agent already (pass its credential
+    in `opts.identity` then).
     @return The tool's id, or nil on error.
     @throws std::bad_alloc if memory runs out.
 */
 template<class A>
-tool_id register_agent(tool_bus& bus, actor_ref<A> const& ref, tool_schema schema, tool_options const& opts,
+tool_id register_agent(tool_bus& bus, actor_ref<A> const& ref, tool_schema schema, tool_options opts,
                        boost::system::error_code& ec)
 {
-    std::string name = ref.name();
-    if(name.empty())
-        name = schema.name;
+    bool const issued = !opts.identity;
+    if(issued)
+    {
+        std::string name = ref.name();
+        if(name.empty())
+            name = schema.name;
+        opts.identity = bus.add_agent(ref.id(), name, ec);
+        if(ec)
+            return {};
+    }
     tool_id id = bus.register_tool(make_agent_tool(ref, std::move(schema)), opts, ec);
-    if(!ec)
-        bus.name_agent(ref.id(), name);
+    if(ec && issued)
+        bus.remove_agent(ref.id());
     return id;
 }
 
@@ -214,17 +225,29 @@ tool_id register_agent(tool_bus& bus, actor_ref<A> const& ref, tool_schema schem
     @param schema The tool's schema.
     @param opts How it runs.
     @return The tool's id.
-    @throws spindle::system_error as `tool_bus::register_tool`.
+    @throws spindle::system_error as `tool_bus::register_tool` and `tool_bus::add_agent`.
 */
 template<class A>
-tool_id register_agent(tool_bus& bus, actor_ref<A> const& ref, tool_schema schema, tool_options const& opts = {})
+tool_id register_agent(tool_bus& bus, actor_ref<A> const& ref, tool_schema schema, tool_options opts = {})
 {
-    std::string name = ref.name();
-    if(name.empty())
-        name = schema.name;
-    tool_id id = bus.register_tool(make_agent_tool(ref, std::move(schema)), opts);
-    bus.name_agent(ref.id(), name);
-    return id;
+    bool const issued = !opts.identity;
+    if(issued)
+    {
+        std::string name = ref.name();
+        if(name.empty())
+            name = schema.name;
+        opts.identity = bus.add_agent(ref.id(), name);
+    }
+    try
+    {
+        return bus.register_tool(make_agent_tool(ref, std::move(schema)), opts);
+    }
+    catch(...)
+    {
+        if(issued)
+            bus.remove_agent(ref.id());
+        throw;
+    }
 }
 
 } // namespace spindle::tools

@@ -49,7 +49,10 @@ enum class tool_error
     name_taken,
     /// The chain of agents calling on each other's behalf is longer than
     /// `tool_bus_options::max_depth` (a loop of agents calling each other).
-    depth_exceeded
+    depth_exceeded,
+    /// `tool_bus::add_agent` refused: an agent with this id is registered
+    /// (a credential is issued once per registration).
+    agent_exists
 };
 
 /** Returns the category of @ref tool_error. Its `name()` is `"spindle.tools"`.

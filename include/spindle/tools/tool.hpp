@@ -35,7 +35,64 @@ namespace spindle::tools {
 
 namespace detail {
 struct call_frame;
+struct agent_record;
+struct credential_access;
 } // namespace detail
+
+/** The right to call tools as one agent: a capability the @ref tool_bus
+    issues (`tool_bus::add_agent`) and checks on every call. User code
+    cannot make one from an `agent_id`: the only credentials are those the
+    bus handed out, and copies of them.
+
+    Two kinds exist:
+    - a *root* credential, from `add_agent`: the agent's own authority.
+      Give it to code acting for itself, never to a deputy.
+    - a *delegated* credential, from `tool_context::credential()`: the
+      identity of a running tool bound to the call it serves. A call made
+      with it is made on behalf of that call's whole chain of agents, as
+      `tool_context::call` is, and it is void once the call ends.
+
+    A credential is refused (`tool_error::access_denied`) when it is empty,
+    when the bus did not issue it (another bus's), when its agent was
+    removed (`tool_bus::remove_agent`), and for a delegated one when its
+    call has ended. A root credential is also refused when used directly
+    on the fiber of a running tool of the same bus: a tool calls other
+    tools through its context, so that no caller's limits are shed.
+
+    Copyable: a copy is the same capability (handing it over is a
+    deliberate grant of authority).
+
+    @par Thread safety
+    A value; distinct objects may be used concurrently, and one object
+    from many threads through its const members.
+*/
+class SPINDLE_DECL agent_credential
+{
+    std::shared_ptr<detail::agent_record const> rec_;
+    std::weak_ptr<detail::call_frame const> via_;
+    bool delegated_ = false;
+
+    friend struct detail::credential_access;
+    agent_credential(std::shared_ptr<detail::agent_record const> rec, std::weak_ptr<detail::call_frame const> via,
+                     bool delegated) noexcept;
+
+public:
+    /// An empty credential: it names no agent, and every call with it is denied.
+    agent_credential() noexcept = default;
+
+    /// @return The agent's id (nil for an empty credential).
+    agent_id id() const noexcept;
+
+    /// A credential names its agent, so it may be passed where an id is
+    /// expected (`bus.grant(cred, "search")`). The converse does not exist.
+    operator agent_id() const noexcept { return id(); } // NOLINT: implicit on purpose
+
+    /// @return True if the credential names an agent (it may still be void).
+    explicit operator bool() const noexcept { return rec_ != nullptr; }
+
+    /// @return True for a credential delegated by a running call (`tool_context::credential`).
+    bool delegated() const noexcept { return delegated_; }
+};
 
 /** Names a tool: by its id, or by its name. Converts implicitly from both,
     so `bus.call(me, "search", p)` and `bus.call(me, id, p)` both work.
@@ -81,10 +138,11 @@ struct tool_options
     std::chrono::nanoseconds timeout = defaults::tool_timeout;
 
     /** The agent this tool acts as when it calls other tools through its
-        @ref tool_context. Nil (the default) takes the tool's own
-        `tool::identity()`; a tool with neither cannot call other tools.
+        @ref tool_context: a root credential of the bus the tool is
+        registered with (the bus keeps it; `tool_bus::find` reports only
+        its id). Empty (the default): the tool cannot call other tools.
     */
-    agent_id identity;
+    agent_credential identity;
 };
 
 /** The outcome of a call, for callers that want the error's text without
@@ -242,6 +300,17 @@ public:
     */
     spindle::system& system() const;
 
+    /** Returns this tool's identity bound to this call: a delegated
+        @ref agent_credential. A call made with it, even directly through
+        `tool_bus::call`, is made on behalf of @ref callers (as `call`
+        is), and it is refused once this call has ended: copying it out
+        sheds no caller's limits.
+
+        @return The credential (empty for an empty context or a tool
+        without an identity).
+    */
+    agent_credential credential() const;
+
     /** Calls another tool as this tool's identity, on behalf of
         @ref callers, within this call's deadline and stop token.
 
@@ -319,13 +388,6 @@ public:
         @throws Anything: see the class comment.
     */
     virtual tool_result execute(boost::json::value params, tool_context const& ctx) = 0;
-
-    /** Returns the agent this tool acts as when it calls other tools
-        (overridden by @ref tool_options::identity when that is not nil).
-
-        @return The identity; nil (the default) for a tool that calls no others.
-    */
-    virtual agent_id identity() const noexcept { return {}; }
 };
 
 namespace detail {

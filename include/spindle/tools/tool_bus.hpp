@@ -69,8 +69,9 @@ struct tool_bus_options
 };
 
 /** How one call runs. Every field has a default: no deadline but the
-    timeouts of the tool and of the bus, not cancellable, made by the
-    calling agent alone.
+    timeouts of the tool and of the bus, not cancellable. On whose behalf
+    a call is made is not an option: it comes with the credential (a
+    delegated one carries its call's chain of agents).
 */
 struct call_options
 {
@@ -83,12 +84,6 @@ struct call_options
     /// Cancels the call when triggered (`tool_error::cancelled`); the tool's
     /// own stop token fires too.
     std::stop_token stop;
-
-    /** The agents on whose behalf the call is made, outermost first (a tool
-        agent's own callers): each of them, as well as the calling agent,
-        must be allowed to use the tool. `tool_context::call` fills it.
-    */
-    std::span<agent_id const> on_behalf_of;
 };
 
 /** A registered tool, as @ref tool_bus::find returns it. */
@@ -96,7 +91,8 @@ struct tool_info
 {
     tool_id id;          ///< its id
     tool_schema schema;  ///< its schema
-    tool_options options; ///< its options (`identity` resolved)
+    tool_options options; ///< its options (`identity` left empty: the bus keeps the credential)
+    agent_id identity;   ///< the id of the agent it acts as (nil: none)
 };
 
 /** The counts of one tool (the same numbers are in the system's metrics
@@ -124,11 +120,26 @@ struct tool_stats
 /** The tool bus: a registry of tools that agents call, with permissions,
     schema validation, timeouts and metrics.
 
+    @par Agents and credentials
+    An agent calls with an @ref agent_credential, which only the bus
+    issues: `add_agent` registers an agent and returns its root
+    credential; `remove_agent` voids it (and every copy). Ids name agents
+    in grants, messages and metrics, but an id alone calls nothing. A tool
+    calls other tools through its @ref tool_context, as its own identity
+    on behalf of every agent of the call it serves; a direct `call` from
+    the fiber of a running tool with a root credential is refused, and the
+    credential the context hands out (`tool_context::credential`) carries
+    the chain and dies with the call.
+
     @par A call
-    `call(agent, tool, params, opts)` checks, in this order:
+    `call(credential, tool, params, opts)` checks, in this order:
     -# the tool exists (`tool_error::not_found`);
+    -# the credential is valid here (`access_denied`: empty, another bus's,
+       its agent removed, delegated by a call that has ended, or a root
+       credential used directly inside a running tool);
     -# the chain of agents is not too long (`depth_exceeded`);
-    -# every agent in `opts.on_behalf_of`, then `agent`, may use it (`access_denied`);
+    -# every agent the call is made on behalf of (outermost first), then
+       the credential's agent, may use it (`access_denied`);
     -# the parameters match its schema (`invalid_params`, naming the JSON
        Pointer of each offending value);
 
@@ -239,10 +250,55 @@ public:
     std::vector<tool_info> tools() const;
 
     //--------------------------------------------------------------------------
+    // agents
+
+    /** Registers an agent under a fresh id and returns its root credential.
+
+        @param name Its name in messages (may be empty).
+        @return The credential (`id()` is the new agent's id).
+        @throws tool_error::bus_stopped once the bus has stopped;
+        std::bad_alloc if memory runs out.
+    */
+    agent_credential add_agent(std::string_view name = {});
+
+    /** Registers an agent under a given id (an actor's, say) and returns
+        its root credential.
+
+        @param agent The id; not nil, and not registered already.
+        @param name Its name in messages (may be empty).
+        @param ec `error::invalid_argument` for a nil id,
+        `tool_error::agent_exists` if that id is registered (its credential
+        cannot be issued twice), `tool_error::bus_stopped`; cleared on success.
+        @return The credential, or an empty one on error.
+        @throws std::bad_alloc if memory runs out.
+    */
+    agent_credential add_agent(agent_id agent, std::string_view name, boost::system::error_code& ec);
+
+    /// Throwing form of `add_agent(agent, name, ec)`.
+    agent_credential add_agent(agent_id agent, std::string_view name = {});
+
+    /** Removes an agent: its credential (every copy, and those its tools
+        delegate) is void for the next call, and its grants and name are
+        gone. A call already past its checks runs on. The id may be
+        registered again, with a new credential.
+
+        @param agent The agent.
+        @return True if it was registered.
+        @throws std::bad_alloc if memory runs out.
+    */
+    bool remove_agent(agent_id agent);
+
+    /// @return True if `agent` is registered (holds a live credential).
+    bool has_agent(agent_id agent) const;
+
+    //--------------------------------------------------------------------------
     // permissions
 
     /** Allows `agent` to use a tool (and lifts a revocation made while it
-        had `grant_all`).
+        had `grant_all`). Granting to an id not registered yet is allowed:
+        the grant waits for the agent. Grants are administration: the
+        holder of the bus may grant anything to anyone, so hand agents
+        their credentials, not the bus.
 
         @param agent The agent.
         @param tool The tool: a name (registered or not yet), or the id of
@@ -311,9 +367,9 @@ public:
     //--------------------------------------------------------------------------
     // calls
 
-    /** Calls a tool as `agent` (see the class comment for the checks).
+    /** Calls a tool as the agent of `agent` (see the class comment for the checks).
 
-        @param agent The calling agent.
+        @param agent The calling agent's credential.
         @param tool The tool.
         @param params The parameters (a JSON object; null counts as `{}`).
         @param opts Deadline, cancellation, the agents called for.
@@ -321,12 +377,12 @@ public:
         @return The tool's result, or null on error.
         @throws std::bad_alloc if memory runs out.
     */
-    boost::json::value call(agent_id agent, tool_key tool, boost::json::value params, call_options const& opts,
-                            boost::system::error_code& ec);
+    boost::json::value call(agent_credential const& agent, tool_key tool, boost::json::value params,
+                            call_options const& opts, boost::system::error_code& ec);
 
-    /** Calls a tool as `agent`.
+    /** Calls a tool as the agent of `agent`.
 
-        @param agent The calling agent.
+        @param agent The calling agent's credential.
         @param tool The tool.
         @param params The parameters.
         @param opts Deadline, cancellation, the agents called for.
@@ -335,31 +391,33 @@ public:
         the tool, the agent and what went wrong (for invalid parameters,
         the JSON Pointer of each offending value).
     */
-    boost::json::value call(agent_id agent, tool_key tool, boost::json::value params, call_options const& opts = {});
+    boost::json::value call(agent_credential const& agent, tool_key tool, boost::json::value params,
+                            call_options const& opts = {});
 
-    /** Calls a tool as `agent`, with a deadline on the system clock.
+    /** Calls a tool as the agent of `agent`, with a deadline on the system clock.
 
-        @param agent The calling agent.
+        @param agent The calling agent's credential.
         @param tool The tool.
         @param params The parameters.
         @param deadline The caller's deadline.
         @return The tool's result.
         @throws spindle::system_error as the overload with options.
     */
-    boost::json::value call(agent_id agent, tool_key tool, boost::json::value params,
+    boost::json::value call(agent_credential const& agent, tool_key tool, boost::json::value params,
                             timer_service::time_point deadline);
 
-    /** Calls a tool as `agent`, returning the error's text instead of
-        throwing it.
+    /** Calls a tool as the agent of `agent`, returning the error's text
+        instead of throwing it.
 
-        @param agent The calling agent.
+        @param agent The calling agent's credential.
         @param tool The tool.
         @param params The parameters.
         @param opts Deadline, cancellation, the agents called for.
         @return The outcome.
         @throws std::bad_alloc if memory runs out.
     */
-    call_result try_call(agent_id agent, tool_key tool, boost::json::value params, call_options const& opts = {});
+    call_result try_call(agent_credential const& agent, tool_key tool, boost::json::value params,
+                         call_options const& opts = {});
 
     //--------------------------------------------------------------------------
     // state

@@ -88,6 +88,9 @@ public:
             throw_error(error::invalid_argument, "spindle::circuit_breaker: recovery_timeout must be positive");
         if(opts_.half_open_max_calls == 0)
             throw_error(error::invalid_argument, "spindle::circuit_breaker: half_open_max_calls must be at least 1");
+        if(opts_.on_timeout > circuit_outcome::ignored || opts_.on_cancel > circuit_outcome::ignored)
+            throw_error(error::invalid_argument,
+                        "spindle::circuit_breaker: on_timeout and on_cancel must be a circuit_outcome");
         if(opts_.name.empty())
             opts_.name = "breaker-" + std::to_string(next_breaker_number.fetch_add(1));
     }
@@ -401,6 +404,15 @@ void circuit_breaker::permit::failure() noexcept
 {
     if(auto* b = std::exchange(b_, nullptr))
         b->report(generation_, detail::call_outcome::failure);
+}
+
+void circuit_breaker::permit::report(circuit_outcome o) noexcept
+{
+    auto const how = o == circuit_outcome::success   ? detail::call_outcome::success
+                     : o == circuit_outcome::failure ? detail::call_outcome::failure
+                                                     : detail::call_outcome::abandoned;
+    if(auto* b = std::exchange(b_, nullptr))
+        b->report(generation_, how);
 }
 
 //------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ public:
         case task_error::cancelled: return "task cancelled";
         case task_error::circuit_open: return "circuit breaker open";
         case task_error::executor_stopped: return "executor stopped";
-        case task_error::task_failed: return "task failed: panic recovered (the task threw)";
+        case task_error::task_failed: return "the task threw";
         case task_error::retries_exhausted: return "task failed on every retry attempt";
         }
         return "unknown task error";
@@ -347,6 +347,13 @@ double uniform01() noexcept
 
 } // namespace
 
+std::string describe_task_exception(std::exception_ptr const& e)
+{
+    if(!e)
+        return "the task threw";
+    return "the task threw: " + describe(e);
+}
+
 void task_core::publish() noexcept
 {
     // seq_cst against add_continuation: either it sees done_, or this
@@ -535,6 +542,11 @@ constexpr std::size_t max_lanes = 65535;
 /// re-enter a full queue, so half the range stays free for them.
 constexpr std::size_t max_queue_capacity = std::size_t(1) << 23;
 
+/// States of tasks cancelled while queued that may wait in the queue for a
+/// lane to skip them without taking a slot: with the largest capacity this
+/// keeps a quarter of the 24-bit slot count for retries.
+constexpr std::int64_t max_cancelled_states = std::int64_t(1) << 22;
+
 // Executor names in use, per metrics registry (their metric series and
 // collectors are keyed by name, and a registry refuses duplicate collectors).
 std::mutex names_mtx;
@@ -570,10 +582,13 @@ struct alignas(SPINDLE_CACHELINE) lane_slot
     timer_id watch_id{};
     std::int64_t stop_seen_at = -1; ///< when the watchdog first saw the current task asked to stop
     bool reported = false;          ///< the current task was reported unresponsive
+    /// The breaker permit of the current attempt: a timeout reports it at
+    /// once (the task may ignore its stop token), else the lane does.
+    circuit_breaker::permit permit;
     actor_ref<lane_actor> ref;
 };
 
-class executor_impl : public std::enable_shared_from_this<executor_impl>
+class executor_impl : public std::enable_shared_from_this<executor_impl>, public task_queue_hook
 {
 public:
     spindle::system& sys_;
@@ -602,6 +617,9 @@ public:
     static std::uint64_t ready_of(std::uint64_t c) noexcept { return c & ready_mask; }
     static std::uint64_t busy_of(std::uint64_t c) noexcept { return (c >> 24) & 0xffff; }
     static std::uint64_t slots_of(std::uint64_t c) noexcept { return c >> 40; }
+    /// Queue slots of tasks cancelled while queued: free for new tasks,
+    /// although their states wait in the queue for a lane to skip them.
+    alignas(SPINDLE_CACHELINE) std::atomic<std::int64_t> freed_slots_{0};
     alignas(SPINDLE_CACHELINE) std::atomic<std::size_t> active_{0};
     alignas(SPINDLE_CACHELINE) std::atomic<bool> stopping_{false};
     std::atomic<bool> closed_{false};
@@ -723,7 +741,7 @@ public:
               "spindle_executor_tasks_cancelled_total", "Tasks cancelled by their handle or by a shutdown, by priority"))
         , retries_(reg_.counter("spindle_executor_retries_total", "Task retries scheduled", labels(opts_.name)))
         , exceptions_(reg_.counter("spindle_executor_exceptions_total",
-                                   "Exceptions thrown by tasks and contained (panics recovered)",
+                                   "Exceptions thrown by tasks and contained",
                                    labels(opts_.name)))
         , unresponsive_(reg_.counter("spindle_executor_unresponsive_total",
                                      "Tasks still running stop_grace after being asked to stop",
@@ -743,6 +761,7 @@ public:
             task_core* t;
             while(q.try_pop(t))
             {
+                settle_popped(t);
                 t->complete_error(task_error::executor_stopped);
                 retire(t);
             }
@@ -783,7 +802,15 @@ public:
             x.type = type;
             x.source_name = "executor/" + opts_.name;
             std::ostringstream os;
-            os << "task " << t->id() << ": " << make_error_code(e).message();
+            os << "task " << t->id() << ": ";
+            if(e == task_error::task_failed || e == task_error::retries_exhausted)
+            {
+                if(e == task_error::retries_exhausted)
+                    os << make_error_code(e).message() << "; the last attempt: ";
+                os << describe_task_exception(t->last_exception());
+            }
+            else
+                os << make_error_code(e).message();
             x.detail = os.str();
             ev.publish(std::move(x));
         }
@@ -801,7 +828,32 @@ public:
 
     std::size_t queued_count() const noexcept
     {
-        return static_cast<std::size_t>(slots_of(counts_.load(std::memory_order_relaxed)));
+        auto const slots = static_cast<std::int64_t>(slots_of(counts_.load(std::memory_order_relaxed)));
+        return static_cast<std::size_t>(std::max<std::int64_t>(0, slots - freed_slots_.load(std::memory_order_relaxed)));
+    }
+
+    /// A queued task was cancelled (on the cancelling thread): its slot is free.
+    void on_queued_cancel() noexcept override
+    {
+        freed_slots_.fetch_add(1, std::memory_order_seq_cst);
+        if(room_waiting_.load(std::memory_order_seq_cst) > 0)
+            wake_room_waiter();
+    }
+
+    /** Takes a popped task out of the queue's books: a task cancelled while
+        queued gave its slot back already. Waits for a cancel in progress to
+        have told this executor (a few instructions), so that no canceller
+        touches the executor after the task left the queue.
+    */
+    void settle_popped(task_core* t) noexcept
+    {
+        queue_state q = queue_state::queued;
+        if(t->queue_state_.compare_exchange_strong(q, queue_state::none, std::memory_order_acq_rel))
+            return;
+        while(t->queue_state_.load(std::memory_order_acquire) == queue_state::cancelling)
+            spin_pause();
+        freed_slots_.fetch_sub(1, std::memory_order_seq_cst);
+        t->queue_state_.store(queue_state::none, std::memory_order_relaxed);
     }
 
     bool has_ready() const noexcept { return ready_of(counts_.load(std::memory_order_seq_cst)) != 0; }
@@ -837,7 +889,10 @@ public:
             {
                 task_core* t;
                 if(queues_[p].try_pop(t))
+                {
+                    settle_popped(t);
                     return t;
+                }
             }
             spin_pause();
         }
@@ -935,7 +990,11 @@ public:
     */
     bool has_room() const noexcept
     {
-        return slots_of(counts_.load(std::memory_order_seq_cst)) < static_cast<std::uint64_t>(opts_.queue_capacity);
+        // the states of cancelled tasks still take room in the queue itself,
+        // and in the 24 bits that count it: up to max_cancelled_states of them
+        auto const slots = static_cast<std::int64_t>(slots_of(counts_.load(std::memory_order_seq_cst)));
+        auto const cap = static_cast<std::int64_t>(opts_.queue_capacity);
+        return slots - freed_slots_.load(std::memory_order_seq_cst) < cap && slots < cap + max_cancelled_states;
     }
 
     bool enqueue(task_core* t, bool may_wait, boost::system::error_code& ec)
@@ -974,7 +1033,20 @@ public:
     */
     void push(task_core* t)
     {
-        queues_[static_cast<std::size_t>(t->priority_)].push(t);
+        t->queue_hook_ = this;
+        t->queue_state_.store(queue_state::queued, std::memory_order_release);
+        try
+        {
+            queues_[static_cast<std::size_t>(t->priority_)].push(t);
+        }
+        catch(...)
+        {
+            // not queued: a cancel from now on frees no slot (one that came
+            // meanwhile is undone)
+            if(t->queue_state_.exchange(queue_state::none) != queue_state::queued)
+                freed_slots_.fetch_sub(1, std::memory_order_seq_cst);
+            throw;
+        }
         // seq_cst with go_idle's decrement of active_: either this thread
         // sees the lane go idle, or the lane sees this task
         publish_one();
@@ -1258,7 +1330,8 @@ public:
         return nullptr;
     }
 
-    void set_current(lane_slot& s, std::size_t slot, task_core* t, std::int64_t deadline) noexcept
+    void set_current(lane_slot& s, std::size_t slot, task_core* t, std::int64_t deadline,
+                     circuit_breaker::permit&& permit) noexcept
     {
         bool arm = false;
         std::uint64_t gen = 0;
@@ -1266,6 +1339,8 @@ public:
         {
             std::lock_guard lk(s.lock);
             s.current = t;
+            if(permit)
+                s.permit = std::move(permit);
             s.deadline = deadline;
             s.stop_seen_at = -1;
             s.reported = false;
@@ -1321,6 +1396,7 @@ public:
         task_core* expired = nullptr;
         std::int64_t rearm_at = 0;
         std::uint64_t rearm_gen = 0;
+        circuit_breaker::permit permit;
         {
             std::lock_guard lk(s.lock);
             if(s.watch_gen != gen)
@@ -1335,6 +1411,7 @@ public:
                 expired = s.current;
                 intrusive_ptr_add_ref(expired);
                 s.stop_seen_at = now;
+                permit = std::move(s.permit);
             }
             else
             {
@@ -1345,6 +1422,9 @@ public:
         if(expired)
         {
             finish(expired, task_error::timed_out, timed_out_);
+            // whoever ended the task first (this timeout, or the task
+            // itself just before it) decides what the breaker hears
+            report_ended(permit, expired);
             intrusive_ptr_release(expired);
         }
         else
@@ -1353,10 +1433,30 @@ public:
         }
     }
 
-    void clear_current(lane_slot& s) noexcept
+    /// @return The attempt's permit, unless its timeout took it.
+    circuit_breaker::permit clear_current(lane_slot& s) noexcept
     {
         std::lock_guard lk(s.lock);
         s.current = nullptr;
+        return std::move(s.permit);
+    }
+
+    /** Reports to a breaker the outcome of an attempt of `t`, which has a
+        result: its value is a success; a timeout and a cancellation are
+        what the breaker's options say; a shutdown is not reported.
+    */
+    static void report_ended(circuit_breaker::permit& permit, task_core* t) noexcept
+    {
+        if(!permit)
+            return;
+        auto const& o = t->policy_->breaker->options();
+        switch(t->outcome())
+        {
+        case task_outcome::value: permit.success(); break;
+        case task_outcome::timed_out: permit.report(o.on_timeout); break;
+        case task_outcome::cancelled: permit.report(o.on_cancel); break;
+        default: permit.report(circuit_outcome::ignored); break;
+        }
     }
 
     /** Runs one attempt of `t` on the calling lane, then decides its fate.
@@ -1388,7 +1488,7 @@ public:
         std::int64_t deadline = no_deadline;
         if(t->timeout_ != std::chrono::nanoseconds::max())
             deadline = saturating_add(start, t->timeout_.count());
-        set_current(s, slot, t, deadline);
+        set_current(s, slot, t, deadline, std::move(permit));
         invoke_status const r = t->invoke();
         std::int64_t const end = now_ns();
         std::size_t const priority = priority_index(t->priority_);
@@ -1402,15 +1502,16 @@ public:
         // 0.1, except 1000 ns, one ulp above 1e-6, so counted in le=2.5e-6)
         if(shard != no_shard)
             durations_[priority]->observe(shard, static_cast<double>(std::max<std::int64_t>(end - start, 0)) * 1e-9);
-        clear_current(s);
+        permit = clear_current(s);
         // waking a waiter may take a while, and so may a failure's handling
         // (a retry's timer, a log line)
         clock = t->has_continuations() || r == invoke_status::failed ? no_clock : end;
 
         if(r != invoke_status::failed)
         {
-            if(permit)
-                permit.success();
+            // succeeded: the value; discarded: timed out, cancelled or
+            // stopped while it ran
+            report_ended(permit, t);
             if(r == invoke_status::succeeded)
             {
                 if(shard != no_shard)
@@ -1424,7 +1525,9 @@ public:
             retire(t);
             return;
         }
-        if(permit)
+        if(t->claimed())
+            report_ended(permit, t); // it threw after it was asked to stop
+        else if(permit)
             permit.failure();
         exceptions_.inc();
         if(t->claimed()) // timed out or cancelled meanwhile: no retry
@@ -1446,8 +1549,8 @@ public:
         {
             try
             {
-                SPINDLE_LOG(warning, "executor") << "executor " << opts_.name << ": task " << t->id()
-                                                 << " failed: " << describe(t->last_exception());
+                SPINDLE_LOG(warning, "executor") << "executor " << opts_.name << ": task " << t->id() << " failed: "
+                                                 << describe_task_exception(t->last_exception());
             }
             catch(...)
             {

@@ -240,10 +240,18 @@ void fail_sink_full(stream_state& st, buffer_base const& b) noexcept
     try
     {
         auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(b.opts_.wait).count();
-        st.fail(make_error_code(stream_error::sink_full), b.consumer_->name,
-                "sink full: its buffer of " + std::to_string(b.capacity_) + " items stayed full for " +
-                    std::to_string(ms) + " ms",
-                nullptr);
+        // a buffer behind batch() holds batches, while the stream counts
+        // source items: the message says which
+        auto const w = b.max_weight_.load(std::memory_order_relaxed);
+        std::string what = "sink full: its buffer of " + std::to_string(b.capacity_);
+        if(w > 1)
+            what += " batches (of up to " + std::to_string(w) + " source items each, so up to " +
+                    std::to_string(static_cast<std::uint64_t>(b.capacity_) * w) +
+                    " source items; the stream's counts are in source items)";
+        else
+            what += " items";
+        what += " stayed full for " + std::to_string(ms) + " ms";
+        st.fail(make_error_code(stream_error::sink_full), b.consumer_->name, std::move(what), nullptr);
     }
     catch(...)
     {
@@ -322,6 +330,28 @@ void stream_state::segment_done() noexcept
             code_ = make_error_code(error::system_stopped);
         }
         k = end_;
+    }
+    // Every fiber has returned: the counters are final. What reached a
+    // stage (or its input buffer) and neither left it nor was filtered,
+    // dropped or failed, the stream's end discarded.
+    if(k != end_kind::completed)
+    {
+        std::uint64_t reached = 0;
+        for(std::size_t i = 0; i < stages_.size(); ++i)
+        {
+            stage_rt& rt = *stages_[i];
+            rt.flush();
+            if(i == 0)
+                reached = rt.in.get();
+            reached += rt.created.get();
+            std::uint64_t const left = rt.out.get() + rt.filtered.get() + rt.errors.get() +
+                                       rt.dropped.load(std::memory_order_relaxed);
+            std::uint64_t const lost = reached > left ? reached - left : 0;
+            rt.discarded.store(lost, std::memory_order_relaxed);
+            if(lost && rt.m_discarded)
+                rt.m_discarded->inc(lost);
+            reached = rt.out.get();
+        }
     }
     // what a stopped stream left in its buffers leaves the depth gauges
     for(auto const& b : buffers_)
@@ -417,6 +447,7 @@ stream_stats stream_state::stats() const
         x.dropped = rt->dropped.load(std::memory_order_relaxed);
         x.errors = rt->errors.get();
         x.created = rt->created.get();
+        x.discarded = rt->discarded.load(std::memory_order_relaxed);
         x.backpressure_events = rt->bp_events.load(std::memory_order_relaxed);
         if(rt->input)
         {
@@ -426,6 +457,7 @@ stream_stats stream_state::stats() const
         s.filtered += x.filtered;
         s.dropped += x.dropped;
         s.errors += x.errors;
+        s.discarded += x.discarded;
         s.backpressure_events += x.backpressure_events;
         created += x.created;
         s.stages.push_back(std::move(x));
@@ -648,7 +680,7 @@ namespace {
 
 constexpr char const* items_name = "spindle_stream_items_total";
 constexpr char const* items_help =
-    "Items through each stream stage, by status: in, out, filtered, dropped, error, created";
+    "Items through each stream stage, by status: in, out, filtered, dropped, error, created, discarded";
 constexpr char const* bp_name = "spindle_stream_backpressure_events_total";
 constexpr char const* bp_help = "Times the input buffer of a stream stage rose past its backpressure threshold";
 constexpr char const* depth_name = "spindle_stream_buffer_depth";
@@ -694,6 +726,7 @@ void register_metrics(metrics::registry& reg, std::string const& stream, stage_r
     rt.m_in = series(reg, stream, rt.name, "in");
     rt.m_out = series(reg, stream, rt.name, "out");
     rt.m_errors = series(reg, stream, rt.name, "error");
+    rt.m_discarded = series(reg, stream, rt.name, "discarded");
     if(kind == "filter" || kind == "flat_map" || kind == "via")
         rt.m_filtered = series(reg, stream, rt.name, "filtered");
     if(kind == "flat_map")

@@ -85,10 +85,37 @@ struct agent_grants
     std::vector<std::string> denied;  ///< with `all`: revoked since
 };
 
+/** What a credential points to. Made only by the bus; a credential is
+    valid on a bus while that bus's table holds this very record.
+*/
+struct agent_record
+{
+    agent_id id;
+    std::uint64_t bus_serial = 0; ///< which bus issued it (for the message only)
+};
+
 struct permission_table
 {
     std::unordered_map<agent_id, agent_grants> agents;
     std::unordered_map<agent_id, std::string> names;
+    /// The registered agents' records (their credentials point to them).
+    std::unordered_map<agent_id, std::shared_ptr<agent_record const>> credentials;
+};
+
+/// Makes and opens credentials (their constructor is private to the bus).
+struct credential_access
+{
+    static agent_credential make(std::shared_ptr<agent_record const> r, std::weak_ptr<call_frame const> via,
+                                 bool delegated) noexcept
+    {
+        return agent_credential(std::move(r), std::move(via), delegated);
+    }
+    static agent_record const* record(agent_credential const& c) noexcept { return c.rec_.get(); }
+    static std::shared_ptr<agent_record const> const& shared_record(agent_credential const& c) noexcept
+    {
+        return c.rec_;
+    }
+    static std::shared_ptr<call_frame const> via(agent_credential const& c) noexcept { return c.via_.lock(); }
 };
 
 /// Owns the bus's executor; lives in the snapshots, so the bus can tell
@@ -124,6 +151,8 @@ struct call_frame
     time_point deadline;
     std::stop_token stop;      ///< the task's; set by the runner before the tool runs
     boost::json::value params; ///< moved into the tool by the runner
+    /// True while the tool's `execute` runs: its delegated credentials work only then.
+    std::atomic<bool> running{false};
 
     // Cancellation, which may come before the task is submitted (the
     // timer is armed first): whoever comes second cancels the task.
@@ -178,6 +207,7 @@ public:
     timer_service& timers_;
     metrics::registry& reg_;
     tool_bus_options opts_;
+    std::uint64_t serial_; ///< tells this bus's credentials from another's
     metrics::counter* not_found_ = nullptr;
     metrics::collector_id last_collector_{};
 
@@ -205,8 +235,14 @@ public:
         agent ...: <detail>`, and `*who` the length of its part before the
         detail, so the error's own text can go in between.
     */
-    boost::json::value call(agent_id agent, tool_key key, boost::json::value params, call_options const& opts,
-                            boost::system::error_code& ec, std::string* message, std::size_t* who = nullptr);
+    boost::json::value call(agent_credential const& agent, tool_key key, boost::json::value params,
+                            call_options const& opts, boost::system::error_code& ec, std::string* message,
+                            std::size_t* who = nullptr);
+
+    /** Registers an agent (write_mtx_ not held).
+        @return Its credential, or an empty one with `ec` set.
+    */
+    agent_credential add_agent(agent_id id, std::string_view name, boost::system::error_code& ec);
 
     call_outcome run(std::shared_ptr<call_frame> const& f, std::stop_token st) noexcept;
 

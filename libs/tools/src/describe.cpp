@@ -49,7 +49,7 @@ json::object tool_json(detail::tool_entry const& e)
     std::uint64_t const executions = m.execution->count();
     json::object o;
     o["name"] = e.schema.name;
-    o["kind"] = e.options.identity.is_nil() ? "tool" : "agent";
+    o["kind"] = e.options.identity ? "agent" : "tool";
     o["calls"] = m.calls->value();
     o["successes"] = m.successes->value();
     o["errors"] = errors;

@@ -36,6 +36,7 @@ public:
         case tool_error::invalid_schema: return "invalid tool schema";
         case tool_error::name_taken: return "tool name already registered";
         case tool_error::depth_exceeded: return "chain of agent calls too deep";
+        case tool_error::agent_exists: return "agent already registered";
         }
         return "unknown tool error";
     }
@@ -65,6 +66,7 @@ std::string_view to_string(tool_error e) noexcept
     case tool_error::invalid_schema: return "invalid_schema";
     case tool_error::name_taken: return "name_taken";
     case tool_error::depth_exceeded: return "depth_exceeded";
+    case tool_error::agent_exists: return "agent_exists";
     }
     return "unknown";
 }

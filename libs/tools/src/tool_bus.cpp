@@ -14,6 +14,8 @@
 #include <spindle/error.hpp>
 #include <spindle/log.hpp>
 
+#include <boost/fiber/fss.hpp>
+
 #include <algorithm>
 #include <limits>
 #include <thread>
@@ -28,6 +30,7 @@ namespace detail {
 namespace {
 
 std::atomic<std::uint64_t> next_bus_number{1};
+std::atomic<std::uint64_t> next_bus_serial{1};
 
 constexpr tool_error counted_kinds[] = {
     tool_error::access_denied, tool_error::invalid_params, tool_error::timed_out, tool_error::tool_failed,
@@ -79,6 +82,39 @@ bool erase_sorted(std::vector<std::string>& v, std::string_view s)
     v.erase(it);
     return true;
 }
+
+/** The call whose tool runs on the current fiber (null elsewhere): a
+    direct call made from there with a root credential would shed the
+    chain of agents the tool serves. Fiber-specific, as a tool may block
+    and let other fibers run on its thread. Never destroyed: fibers of
+    the system may outlive any static.
+*/
+boost::fibers::fiber_specific_ptr<call_frame>& current_frame()
+{
+    static auto* p = new boost::fibers::fiber_specific_ptr<call_frame>([](call_frame*) {});
+    return *p;
+}
+
+/// Marks the current fiber as running `f`'s tool for its scope.
+class running_scope
+{
+    call_frame* f_;
+    call_frame* prev_;
+
+public:
+    explicit running_scope(call_frame* f) : f_(f), prev_(current_frame().get())
+    {
+        current_frame().reset(f); // may throw (std::bad_alloc): then nothing was marked
+        f_->running.store(true, std::memory_order_release);
+    }
+    ~running_scope()
+    {
+        current_frame().reset(prev_);
+        f_->running.store(false, std::memory_order_release);
+    }
+    running_scope(running_scope const&) = delete;
+    running_scope& operator=(running_scope const&) = delete;
+};
 
 struct cancel_on_stop
 {
@@ -134,6 +170,7 @@ bus_impl::bus_impl(spindle::system& sys, tool_bus_options opts)
     , timers_(sys.timers())
     , reg_(sys.metrics())
     , opts_(std::move(opts))
+    , serial_(next_bus_serial.fetch_add(1))
 {
     not_found_ = &reg_.counter("spindle_tool_not_found_total", not_found_help, {{"bus", opts_.name}});
     auto st = std::make_shared<bus_state>();
@@ -159,6 +196,7 @@ call_outcome bus_impl::run(std::shared_ptr<call_frame> const& f, std::stop_token
     try
     {
         tool_context ctx(f);
+        running_scope running(f.get());
         tool_result r = e.impl->execute(std::move(f->params), ctx);
         std::vector<schema_violation> why;
         if(!r)
@@ -214,10 +252,11 @@ call_outcome bus_impl::run(std::shared_ptr<call_frame> const& f, std::stop_token
     return o;
 }
 
-json::value bus_impl::call(agent_id agent, tool_key key, json::value params, call_options const& opts,
+json::value bus_impl::call(agent_credential const& cred, tool_key key, json::value params, call_options const& opts,
                            boost::system::error_code& ec, std::string* message, std::size_t* who)
 {
     auto st = load();
+    agent_id const agent = cred.id();
 
     // 1. the tool exists
     std::shared_ptr<tool_entry> const* found = nullptr;
@@ -259,20 +298,24 @@ json::value bus_impl::call(agent_id agent, tool_key key, json::value params, cal
     tool_entry const& e = **found;
     e.series.calls->inc();
 
+    // the chain of agents the call is made for: a delegated credential's call's
+    std::shared_ptr<call_frame const> via;
+    std::span<agent_id const> on_behalf_of;
+
     auto fail = [&](tool_error err, auto&& detail) -> json::value {
         e.series.errors[static_cast<std::size_t>(err)]->inc();
         ec = err;
         if(message)
         {
             std::string agents = agent_label(*st->perms, agent);
-            if(!opts.on_behalf_of.empty())
+            if(!on_behalf_of.empty())
             {
                 agents += " on behalf of ";
-                for(std::size_t i = 0; i < opts.on_behalf_of.size(); ++i)
+                for(std::size_t i = 0; i < on_behalf_of.size(); ++i)
                 {
                     if(i)
                         agents += ", ";
-                    agents += agent_label(*st->perms, opts.on_behalf_of[i]);
+                    agents += agent_label(*st->perms, on_behalf_of[i]);
                 }
             }
             *message = describe_call(e.schema.name, agents, detail(), who);
@@ -280,30 +323,63 @@ json::value bus_impl::call(agent_id agent, tool_key key, json::value params, cal
         return nullptr;
     };
 
-    // 2. the chain of agents is not too long
-    if(opts.on_behalf_of.size() + 1 > opts_.max_depth)
+    // 2. the credential is one this bus issued, still valid
+    agent_record const* rec = credential_access::record(cred);
+    if(!rec)
+        return fail(tool_error::access_denied, [] {
+            return std::string("the credential is empty (credentials come from tool_bus::add_agent; a tool calling "
+                               "other tools needs tool_options::identity)");
+        });
+    if(rec->bus_serial != serial_)
+        return fail(tool_error::access_denied, [] { return std::string("the credential was issued by another tool bus"); });
+    {
+        auto it = st->perms->credentials.find(rec->id);
+        if(it == st->perms->credentials.end() || it->second.get() != rec)
+            return fail(tool_error::access_denied, [] {
+                return std::string("the agent was removed from the bus: its credential is void");
+            });
+    }
+    if(cred.delegated())
+    {
+        via = credential_access::via(cred);
+        if(!via || !via->running.load(std::memory_order_acquire))
+            return fail(tool_error::access_denied, [] {
+                return std::string("the credential was delegated by a tool call that has ended");
+            });
+        on_behalf_of = std::span<agent_id const>(via->chain.data(), via->chain.size());
+    }
+    // Inside a running tool of this bus, only that call's own delegated
+    // credential may call: any other would shed its callers' limits.
+    if(call_frame const* inside = current_frame().get();
+       inside && inside->entry->bus.get() == this && via.get() != inside)
+    {
+        on_behalf_of = std::span<agent_id const>(inside->chain.data(), inside->chain.size());
+        return fail(tool_error::access_denied, [&] {
+            return "called directly from inside tool \"" + inside->entry->schema.name + "\" with " +
+                   (via ? "another call's credential" : "a root credential") +
+                   ": a tool calls other tools through its own tool_context";
+        });
+    }
+
+    // 3. the chain of agents is not too long
+    if(on_behalf_of.size() + 1 > opts_.max_depth)
         return fail(tool_error::depth_exceeded, [&] {
-            return "a chain of " + std::to_string(opts.on_behalf_of.size() + 1) + " agents exceeds max_depth " +
+            return "a chain of " + std::to_string(on_behalf_of.size() + 1) + " agents exceeds max_depth " +
                    std::to_string(opts_.max_depth);
         });
 
-    // 3. every agent may use it: those called for first, then the caller
-    for(agent_id a : opts.on_behalf_of)
+    // 4. every agent may use it: those called for first, then the caller
+    for(agent_id a : on_behalf_of)
         if(!allowed(*st->perms, a, e.schema.name))
             return fail(tool_error::access_denied, [&] {
                 return "agent " + agent_label(*st->perms, a) + " may not use \"" + e.schema.name +
                        "\", and no agent may use it on its behalf";
             });
-    if(agent.is_nil())
-        return fail(tool_error::access_denied, [&] {
-            return std::string("the caller has no agent identity (a tool calling other tools needs "
-                               "tool_options::identity)");
-        });
     if(!allowed(*st->perms, agent, e.schema.name))
         return fail(tool_error::access_denied,
                     [&] { return "agent " + agent_label(*st->perms, agent) + " has no grant for \"" + e.schema.name + "\""; });
 
-    // 4. the parameters match the schema
+    // 5. the parameters match the schema
     if(params.is_null())
         params = json::object();
     if(!e.params.validate(params))
@@ -330,8 +406,8 @@ json::value bus_impl::call(agent_id agent, tool_key key, json::value params, cal
 
     auto frame = std::make_shared<call_frame>();
     frame->entry = *found;
-    frame->chain.reserve(opts.on_behalf_of.size() + 1);
-    frame->chain.assign(opts.on_behalf_of.begin(), opts.on_behalf_of.end());
+    frame->chain.reserve(on_behalf_of.size() + 1);
+    frame->chain.assign(on_behalf_of.begin(), on_behalf_of.end());
     frame->chain.push_back(agent);
     frame->deadline = dl;
     frame->params = std::move(params);
@@ -433,8 +509,21 @@ tool_id bus_impl::register_tool(std::shared_ptr<tool> t, tool_options const& opt
         return fail(ec, "tool \"" + e->schema.name + "\": malformed schema");
     e->function_spec = to_function_spec(e->schema);
     e->options = opts;
-    if(e->options.identity.is_nil())
-        e->options.identity = t->identity();
+    if(auto const* rec = credential_access::record(opts.identity))
+    {
+        // checked again at each nested call: the agent may be removed later
+        bool valid = !opts.identity.delegated() && rec->bus_serial == serial_;
+        if(valid)
+        {
+            auto cur = load();
+            auto it = cur->perms->credentials.find(rec->id);
+            valid = it != cur->perms->credentials.end() && it->second.get() == rec;
+        }
+        if(!valid)
+            return fail(error::invalid_argument, "tool \"" + e->schema.name +
+                                                     "\": tool_options::identity is not a root credential of this "
+                                                     "bus's registered agents");
+    }
     e->impl = std::move(t);
     e->id = tool_id::generate();
     e->bus = shared_from_this();
@@ -466,6 +555,39 @@ tool_id bus_impl::register_tool(std::shared_ptr<tool> t, tool_options const& opt
     });
     ec = {};
     return id;
+}
+
+agent_credential bus_impl::add_agent(agent_id id, std::string_view name, boost::system::error_code& ec)
+{
+    if(id.is_nil())
+    {
+        ec = error::invalid_argument;
+        return {};
+    }
+    auto rec = std::make_shared<agent_record>();
+    rec->id = id;
+    rec->bus_serial = serial_;
+    std::lock_guard lk(write_mtx_);
+    auto cur = load();
+    if(!cur->exec)
+    {
+        ec = tool_error::bus_stopped;
+        return {};
+    }
+    if(cur->perms->credentials.count(id))
+    {
+        ec = tool_error::agent_exists;
+        return {};
+    }
+    update([&](bus_state& s) {
+        auto p = std::make_shared<permission_table>(*s.perms);
+        p->credentials.emplace(id, rec);
+        if(!name.empty())
+            p->names[id] = std::string(name);
+        s.perms = std::move(p);
+    });
+    ec = {};
+    return credential_access::make(std::move(rec), {}, false);
 }
 
 void bus_impl::shutdown(std::chrono::nanoseconds deadline)
@@ -590,7 +712,9 @@ namespace {
 
 tool_info info_of(detail::tool_entry const& e)
 {
-    return tool_info{e.id, e.schema, e.options};
+    tool_info i{e.id, e.schema, e.options, e.options.identity.id()};
+    i.options.identity = {}; // the credential stays with the bus
+    return i;
 }
 
 detail::tool_entry const* find_entry(detail::bus_state const& s, tool_key key)
@@ -623,6 +747,57 @@ std::vector<tool_info> tool_bus::tools() const
         v.push_back(info_of(*e));
     std::sort(v.begin(), v.end(), [](tool_info const& a, tool_info const& b) { return a.schema.name < b.schema.name; });
     return v;
+}
+
+//------------------------------------------------------------------------------
+// agents
+
+agent_credential tool_bus::add_agent(std::string_view name)
+{
+    boost::system::error_code ec;
+    agent_credential c = impl_->add_agent(agent_id::generate(), name, ec);
+    if(ec)
+        spindle::detail::throw_error(ec, "spindle::tools::tool_bus::add_agent");
+    return c;
+}
+
+agent_credential tool_bus::add_agent(agent_id agent, std::string_view name, boost::system::error_code& ec)
+{
+    return impl_->add_agent(agent, name, ec);
+}
+
+agent_credential tool_bus::add_agent(agent_id agent, std::string_view name)
+{
+    boost::system::error_code ec;
+    agent_credential c = impl_->add_agent(agent, name, ec);
+    if(ec)
+    {
+        std::string what = "spindle::tools::tool_bus::add_agent: agent " + agent.to_string();
+        what += ec == tool_error::agent_exists ? " is already registered" : ec == error::invalid_argument ? ": a nil id" : "";
+        spindle::detail::throw_error(ec, what.c_str());
+    }
+    return c;
+}
+
+bool tool_bus::remove_agent(agent_id agent)
+{
+    std::lock_guard lk(impl_->write_mtx_);
+    auto cur = impl_->load();
+    if(!cur->perms->credentials.count(agent))
+        return false;
+    impl_->update([&](detail::bus_state& s) {
+        auto p = std::make_shared<detail::permission_table>(*s.perms);
+        p->credentials.erase(agent);
+        p->agents.erase(agent);
+        p->names.erase(agent);
+        s.perms = std::move(p);
+    });
+    return true;
+}
+
+bool tool_bus::has_agent(agent_id agent) const
+{
+    return impl_->load()->perms->credentials.count(agent) != 0;
 }
 
 //------------------------------------------------------------------------------
@@ -771,13 +946,14 @@ json::array tool_bus::list_available_tools(agent_id agent) const
 //------------------------------------------------------------------------------
 // calls
 
-json::value tool_bus::call(agent_id agent, tool_key tool, json::value params, call_options const& opts,
-                           boost::system::error_code& ec)
+json::value tool_bus::call(agent_credential const& agent, tool_key tool, json::value params,
+                           call_options const& opts, boost::system::error_code& ec)
 {
     return impl_->call(agent, tool, std::move(params), opts, ec, nullptr);
 }
 
-json::value tool_bus::call(agent_id agent, tool_key tool, json::value params, call_options const& opts)
+json::value tool_bus::call(agent_credential const& agent, tool_key tool, json::value params,
+                           call_options const& opts)
 {
     boost::system::error_code ec;
     std::string message;
@@ -787,14 +963,16 @@ json::value tool_bus::call(agent_id agent, tool_key tool, json::value params, ca
     return v;
 }
 
-json::value tool_bus::call(agent_id agent, tool_key tool, json::value params, timer_service::time_point deadline)
+json::value tool_bus::call(agent_credential const& agent, tool_key tool, json::value params,
+                           timer_service::time_point deadline)
 {
     call_options o;
     o.deadline = deadline;
     return call(agent, tool, std::move(params), o);
 }
 
-call_result tool_bus::try_call(agent_id agent, tool_key tool, json::value params, call_options const& opts)
+call_result tool_bus::try_call(agent_credential const& agent, tool_key tool, json::value params,
+                               call_options const& opts)
 {
     call_result r;
     std::size_t who = 0;
@@ -914,9 +1092,29 @@ spindle::system& tool_context::system() const
     return frame_->entry->bus->sys_;
 }
 
+agent_credential::agent_credential(std::shared_ptr<detail::agent_record const> rec,
+                                   std::weak_ptr<detail::call_frame const> via, bool delegated) noexcept
+    : rec_(std::move(rec)), via_(std::move(via)), delegated_(delegated)
+{
+}
+
+agent_id agent_credential::id() const noexcept
+{
+    return rec_ ? rec_->id : agent_id();
+}
+
 namespace {
 
-json::value context_call(detail::call_frame const* f, tool_key tool, json::value params, boost::system::error_code& ec,
+/// The identity of `f`'s tool, bound to `f` (empty if the tool has none).
+agent_credential delegated(std::shared_ptr<detail::call_frame const> const& f)
+{
+    auto const& rec = detail::credential_access::shared_record(f->entry->options.identity);
+    if(!rec)
+        return {};
+    return detail::credential_access::make(rec, f, true);
+}
+
+json::value context_call(std::shared_ptr<detail::call_frame const> const& f, tool_key tool, json::value params, boost::system::error_code& ec,
                          std::string* message, std::size_t* who = nullptr)
 {
     if(!f)
@@ -931,22 +1129,26 @@ json::value context_call(detail::call_frame const* f, tool_key tool, json::value
     call_options o;
     o.deadline = f->deadline;
     o.stop = f->stop;
-    o.on_behalf_of = std::span<agent_id const>(f->chain.data(), f->chain.size());
-    return f->entry->bus->call(f->entry->options.identity, tool, std::move(params), o, ec, message, who);
+    return f->entry->bus->call(delegated(f), tool, std::move(params), o, ec, message, who);
 }
 
 } // namespace
 
+agent_credential tool_context::credential() const
+{
+    return frame_ ? delegated(frame_) : agent_credential();
+}
+
 json::value tool_context::call(tool_key tool, json::value params, boost::system::error_code& ec) const
 {
-    return context_call(frame_.get(), tool, std::move(params), ec, nullptr);
+    return context_call(frame_, tool, std::move(params), ec, nullptr);
 }
 
 json::value tool_context::call(tool_key tool, json::value params) const
 {
     boost::system::error_code ec;
     std::string message;
-    json::value v = context_call(frame_.get(), tool, std::move(params), ec, &message);
+    json::value v = context_call(frame_, tool, std::move(params), ec, &message);
     if(ec)
         spindle::detail::throw_error(ec, message.c_str());
     return v;
@@ -956,7 +1158,7 @@ call_result tool_context::try_call(tool_key tool, json::value params) const
 {
     call_result r;
     std::size_t who = 0;
-    r.value = context_call(frame_.get(), tool, std::move(params), r.error, &r.message, &who);
+    r.value = context_call(frame_, tool, std::move(params), r.error, &r.message, &who);
     if(r.error)
         r.message = detail::with_error_text(std::move(r.message), who, r.error);
     return r;
