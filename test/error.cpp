@@ -27,9 +27,11 @@ constexpr spindle::error all_errors[] = {
     spindle::error::timer_not_found,
     spindle::error::cancelled,
     spindle::error::invalid_argument,
+    spindle::error::start_failed,
+    spindle::error::child_running,
 };
 
-constexpr int last_value = static_cast<int>(spindle::error::invalid_argument);
+constexpr int last_value = static_cast<int>(spindle::error::child_running);
 
 } // namespace
 
@@ -54,7 +56,7 @@ BOOST_AUTO_TEST_CASE(every_code_has_a_distinct_message)
         }
     }
     BOOST_TEST(seen.size() == std::size(all_errors));
-    // A code added after invalid_argument must be added to this test (and
+    // A code added after child_running must be added to this test (and
     // be given a message).
     BOOST_TEST(cat.message(last_value + 1) == unknown);
     BOOST_TEST(static_cast<int>(all_errors[0]) == 1);

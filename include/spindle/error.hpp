@@ -39,7 +39,11 @@ enum class error
     /// The operation was cancelled through its stop token.
     cancelled,
     /// A configuration value is out of range.
-    invalid_argument
+    invalid_argument,
+    /// An actor could not start: its constructor or its first `pre_start` threw.
+    start_failed,
+    /// A supervisor's child is running, and the operation needs it stopped.
+    child_running
 };
 
 /// The category of @ref error. Its `name()` is `"spindle"`.

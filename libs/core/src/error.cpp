@@ -34,6 +34,8 @@ public:
         case error::timer_not_found: return "timer not found";
         case error::cancelled: return "operation cancelled";
         case error::invalid_argument: return "invalid argument";
+        case error::start_failed: return "actor failed to start";
+        case error::child_running: return "child is running";
         }
         return "unknown spindle error";
     }
