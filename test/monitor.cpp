@@ -5,6 +5,7 @@
 
 #include <spindle/monitor.hpp>
 
+#include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 #include <spindle/testkit.hpp>
 
@@ -55,6 +56,16 @@ struct watcher : spindle::actor<watcher, watch, unwatch, hold>
     void on(unwatch const& w) { demonitor(w.target); }
     void on(hold const& h) { h.until.wait(); }
     void on_down(spindle::down const& d) override { out.tell(seen{d}); }
+};
+
+struct local_fault : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+struct faulty : spindle::actor<faulty, boom>
+{
+    void on(boom) { throw local_fault("bad"); }
 };
 
 struct target : spindle::actor<target, boom, quit>
@@ -120,14 +131,6 @@ BOOST_AUTO_TEST_CASE(stop_with_a_reason_carries_it_to_the_monitors)
 
 BOOST_AUTO_TEST_CASE(a_failure_text_names_the_exception_without_anonymous_namespaces)
 {
-    struct local_fault : std::runtime_error
-    {
-        using std::runtime_error::runtime_error;
-    };
-    struct faulty : spindle::actor<faulty, boom>
-    {
-        void on(boom) { throw local_fault("bad"); }
-    };
     spindle::system sys(options(spindle::directive::stop));
     spindle::testkit::probe<seen> p(sys);
     auto w = sys.spawn<watcher>(p.ref());
@@ -137,6 +140,25 @@ BOOST_AUTO_TEST_CASE(a_failure_text_names_the_exception_without_anonymous_namesp
     auto d = p.expect_msg<seen>().d;
     BOOST_TEST(d.what.find("local_fault: bad") != std::string::npos, d.what);
     BOOST_TEST(d.what.find("(anonymous namespace)") == std::string::npos, d.what);
+}
+
+BOOST_AUTO_TEST_CASE(a_supervisor_that_gives_up_says_so_in_plain_words)
+{
+    spindle::system sys(options(spindle::directive::stop));
+    spindle::testkit::probe<seen> p(sys);
+    auto w = sys.spawn<watcher>(p.ref());
+    spindle::supervisor_spec spec;
+    spec.strategy = spindle::supervision_strategy::escalate;
+    spec.children = {spindle::child_spec::of<target>()};
+    spindle::supervisor_ref sup(sys.spawn<spindle::supervisor>(spec));
+    BOOST_TEST(w.ask(watch{sup.ref()}).result().has_value());
+    sup.child<target>(0).tell(boom{});
+    auto d = p.expect_msg<seen>().d;
+    BOOST_TEST(d.actor == sup.id());
+    BOOST_TEST((d.reason == spindle::exit_reason::failure));
+    BOOST_TEST(d.what.find("spindle::supervisor_escalation: child") != std::string::npos, d.what);
+    BOOST_TEST(d.what.find("anonymous") == std::string::npos, d.what);
+    BOOST_TEST(d.what.find("detail") == std::string::npos, d.what);
 }
 
 BOOST_AUTO_TEST_CASE(watching_a_dead_actor_gives_its_notice_at_once)

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -51,6 +52,17 @@ class supervisor;
     block; one that throws counts as `restart`.
 */
 using decider_type = std::function<directive(std::exception_ptr)>;
+
+/** What a supervisor fails with when it gives up (restart intensity
+    exceeded, the `escalate` strategy, or a decider's `escalate`): its parent
+    decides about it as about any failure, and monitors of a supervisor that
+    stopped for it read `spindle::supervisor_escalation: <why>`.
+*/
+class supervisor_escalation : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
 
 /** The children a supervisor has, by kind (Erlang's `count_children`). */
 struct child_counts

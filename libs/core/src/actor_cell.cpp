@@ -10,8 +10,6 @@
 
 #include <spindle/detail/completion.hpp>
 
-#include <boost/core/demangle.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <exception>

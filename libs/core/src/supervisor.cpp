@@ -24,13 +24,6 @@ namespace detail {
 
 namespace {
 
-/// What a supervisor throws to fail itself: its parent (or the root
-/// guardian) then decides, as for any other failure.
-struct supervisor_gave_up : std::runtime_error
-{
-    using std::runtime_error::runtime_error;
-};
-
 /// The type reported for the backoff notice.
 struct backoff_notice
 {
@@ -361,7 +354,7 @@ struct sup_state
         SPINDLE_LOG_ACTOR(error, "supervisor", cell().id_) << "escalating: " << why;
         sys().publish(event_type::supervisor_escalated, cell(), why);
         stop_children();
-        throw supervisor_gave_up(why);
+        throw supervisor_escalation(why);
     }
 
     /// The next backoff delay (and counts this restart in the row).
