@@ -29,9 +29,11 @@ constexpr spindle::error all_errors[] = {
     spindle::error::invalid_argument,
     spindle::error::transport_failed,
     spindle::error::message_dropped,
+    spindle::error::start_failed,
+    spindle::error::child_running,
 };
 
-constexpr int last_value = static_cast<int>(spindle::error::message_dropped);
+constexpr int last_value = static_cast<int>(spindle::error::child_running);
 
 } // namespace
 
@@ -56,7 +58,7 @@ BOOST_AUTO_TEST_CASE(every_code_has_a_distinct_message)
         }
     }
     BOOST_TEST(seen.size() == std::size(all_errors));
-    // A code added after message_dropped must be added to this test (and
+    // A code added after child_running must be added to this test (and
     // be given a message).
     BOOST_TEST(cat.message(last_value + 1) == unknown);
     BOOST_TEST(static_cast<int>(all_errors[0]) == 1);

@@ -5,6 +5,7 @@
 
 #include <spindle/monitor.hpp>
 
+#include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 #include <spindle/testkit.hpp>
 
@@ -57,6 +58,16 @@ struct watcher : spindle::actor<watcher, watch, unwatch, hold>
     void on_down(spindle::down const& d) override { out.tell(seen{d}); }
 };
 
+struct local_fault : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+struct faulty : spindle::actor<faulty, boom>
+{
+    void on(boom) { throw local_fault("bad"); }
+};
+
 struct target : spindle::actor<target, boom, quit>
 {
     void on(boom) { throw std::runtime_error("kaput"); }
@@ -102,6 +113,52 @@ BOOST_AUTO_TEST_CASE(down_carries_the_failure)
     BOOST_TEST((d.reason == spindle::exit_reason::failure));
     BOOST_TEST(d.what.find("kaput") != std::string::npos);
     BOOST_TEST(d.what.find("runtime_error") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stop_with_a_reason_carries_it_to_the_monitors)
+{
+    spindle::system sys(options());
+    spindle::testkit::probe<seen> p(sys);
+    auto w = sys.spawn<watcher>(p.ref());
+    auto t = sys.spawn<target>();
+    BOOST_TEST(w.ask(watch{t}).result().has_value());
+    t.stop("rolling upgrade");
+    auto d = p.expect_msg<seen>().d;
+    BOOST_TEST(d.actor == t.id());
+    BOOST_TEST((d.reason == spindle::exit_reason::normal));
+    BOOST_TEST(d.what == "rolling upgrade");
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_text_names_the_exception_without_anonymous_namespaces)
+{
+    spindle::system sys(options(spindle::directive::stop));
+    spindle::testkit::probe<seen> p(sys);
+    auto w = sys.spawn<watcher>(p.ref());
+    auto t = sys.spawn<faulty>();
+    BOOST_TEST(w.ask(watch{t}).result().has_value());
+    t.tell(boom{});
+    auto d = p.expect_msg<seen>().d;
+    BOOST_TEST(d.what.find("local_fault: bad") != std::string::npos, d.what);
+    BOOST_TEST(d.what.find("(anonymous namespace)") == std::string::npos, d.what);
+}
+
+BOOST_AUTO_TEST_CASE(a_supervisor_that_gives_up_says_so_in_plain_words)
+{
+    spindle::system sys(options(spindle::directive::stop));
+    spindle::testkit::probe<seen> p(sys);
+    auto w = sys.spawn<watcher>(p.ref());
+    spindle::supervisor_spec spec;
+    spec.strategy = spindle::supervision_strategy::escalate;
+    spec.children = {spindle::child_spec::of<target>()};
+    spindle::supervisor_ref sup(sys.spawn<spindle::supervisor>(spec));
+    BOOST_TEST(w.ask(watch{sup.ref()}).result().has_value());
+    sup.child<target>(0).tell(boom{});
+    auto d = p.expect_msg<seen>().d;
+    BOOST_TEST(d.actor == sup.id());
+    BOOST_TEST((d.reason == spindle::exit_reason::failure));
+    BOOST_TEST(d.what.find("spindle::supervisor_escalation: child") != std::string::npos, d.what);
+    BOOST_TEST(d.what.find("anonymous") == std::string::npos, d.what);
+    BOOST_TEST(d.what.find("detail") == std::string::npos, d.what);
 }
 
 BOOST_AUTO_TEST_CASE(watching_a_dead_actor_gives_its_notice_at_once)

@@ -14,6 +14,7 @@
 #include "support.hpp"
 
 #include <chrono>
+#include <sstream>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -148,6 +149,39 @@ BOOST_AUTO_TEST_CASE(expect_msg_of_the_wrong_type_names_both_types)
     // the next message is unaffected
     p.ref().tell(ping{4});
     BOOST_TEST(p.expect_msg<ping>().n == 4);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_type_texts_carry_no_anonymous_namespace)
+{
+    p.ref().tell(pong{3});
+    BOOST_CHECK_EXCEPTION(p.expect_msg<ping>(), expectation_failed, [](expectation_failed const& e) {
+        std::string const what = e.what();
+        BOOST_TEST_MESSAGE("expectation_failed said: " << what);
+        return what.find("anonymous") == std::string::npos && what.find("ping") != std::string::npos;
+    });
+}
+
+BOOST_AUTO_TEST_CASE(expect_terminated_returns_the_down_of_a_watched_actor)
+{
+    auto e = sys.spawn<echo>();
+    p.watch(e);
+    e.stop("done");
+    auto d = p.expect_terminated(e);
+    BOOST_TEST(d.actor == e.id());
+    BOOST_TEST((d.reason == spindle::exit_reason::normal));
+    BOOST_TEST(d.what == "done");
+    // an actor already stopped: the notice comes at once
+    p.watch(e);
+    BOOST_TEST(p.expect_terminated(e).actor == e.id());
+}
+
+BOOST_AUTO_TEST_CASE(expect_terminated_throws_on_timeout_naming_the_actor)
+{
+    auto e = sys.spawn<echo>();
+    p.watch(e);
+    std::ostringstream os;
+    os << e;
+    BOOST_CHECK_EXCEPTION(p.expect_terminated(e, short_wait), expectation_failed, says("termination", os.str()));
 }
 
 BOOST_AUTO_TEST_CASE(probe_can_be_named)

@@ -38,7 +38,10 @@ enum class directive : std::uint8_t
 {
     resume,  ///< keep handling messages (the default)
     stop,    ///< stop: `post_stop` runs, queued messages go to dead letters
-    restart  ///< replace the behaviour with a fresh one (`post_stop`, new object, `pre_start`)
+    restart, ///< replace the behaviour with a fresh one (`post_stop`, new object, `pre_start`)
+    /// (from a supervisor's decider) the supervisor gives up: it stops its
+    /// children and fails to its own parent; for the root guardian, `stop`
+    escalate
 };
 
 /** Options of one spawn. */
@@ -66,8 +69,19 @@ public:
     virtual ~actor_base();
 
     /** Runs on the actor's fiber before its first message (and after a
-        restart, on the new object). An exception here is a failure: the
-        actor stops.
+        restart, on the new object).
+
+        An exception (or `fail`) here is a failure, decided the same way
+        under a supervisor and under the root guardian:
+        - in the **first** `pre_start` the actor cannot start: it stops
+          (`exit_reason::failure`, its queued mail goes to dead letters);
+          under a supervisor, `supervisor_ref::start_child` returns the
+          error (`start_failed`, naming the type and the exception) and an
+          empty reference;
+        - in the `pre_start` of a **restart** it is a failure of that new
+          incarnation: the supervisor restarts it again by its strategy, or
+          the root guardian by `system_options::on_failure`, each within its
+          restart intensity; queued mail stays for the next incarnation.
     */
     virtual void pre_start() {}
 

@@ -67,6 +67,13 @@ public:
     */
     void stop() const noexcept;
 
+    /** Asks the actor to stop, with `reason` for its monitors: their
+        `down` says `exit_reason::normal` and carries `reason` in `what`.
+        A supervised child's supervisor decides as for `stop()` (a permanent
+        child is restarted, and then nobody sees the reason).
+    */
+    void stop(std::string reason) const noexcept;
+
     /// True if not empty.
     explicit operator bool() const noexcept { return cell_ != nullptr; }
 

@@ -45,7 +45,11 @@ enum class error
     transport_failed,
     /// A full mailbox's `drop_newest` or `drop_oldest` policy dropped the
     /// message (a refusal by `fail` or `block` is `mailbox_full`).
-    message_dropped
+    message_dropped,
+    /// An actor could not start: its constructor or its first `pre_start` threw.
+    start_failed,
+    /// A supervisor's child is running, and the operation needs it stopped.
+    child_running
 };
 
 /// The category of @ref error. Its `name()` is `"spindle"`.

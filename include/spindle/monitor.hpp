@@ -18,7 +18,7 @@ namespace spindle {
 /// Why an actor stopped.
 enum class exit_reason : std::uint8_t
 {
-    normal,   ///< it called `stop()`, or someone stopped it through its reference
+    normal,   ///< it called `stop()`, or someone stopped it through its reference (with or without a reason)
     failure,  ///< a handler or `pre_start` threw and the actor was stopped for it
     shutdown  ///< its system shut down
 };
@@ -43,7 +43,8 @@ struct down
     actor_id actor;
     /// Why it stopped.
     exit_reason reason = exit_reason::normal;
-    /// For `failure`: the exception's type and text.
+    /// For `failure`: the exception's type and text; for a stop through
+    /// `basic_actor_ref::stop(reason)`: the reason.
     std::string what;
 };
 

@@ -67,8 +67,11 @@ struct system_options
     std::chrono::nanoseconds steal_stalled_after = defaults::steal_stalled_after;
 
     /** What the root guardian does when a handler of an actor spawned with
-        `spawn` throws: `restart` (in place, same reference; the default) or
-        `stop`. Actors under a @ref supervisor follow their supervisor.
+        `spawn` throws, or the `pre_start` of one of its restarts: `restart`
+        (in place, same reference; the default), `stop` (also for
+        `escalate`: the root has no parent) or `resume`. A failing first
+        `pre_start` stops the actor. Actors under a @ref supervisor follow
+        their supervisor.
     */
     directive on_failure = directive::restart;
 
@@ -109,8 +112,8 @@ struct actor_failure
     std::type_info const* actor_type;
     /// The exception's `what()`, or a description for non-standard exceptions.
     std::string what;
-    /// What the runtime did: restart or stop (`resume` if a supervisor
-    /// decided something else, e.g. escalated).
+    /// What the runtime did: restart, stop, resume (a decider kept the
+    /// actor), or escalate (its supervisor gave up and failed to its parent).
     directive action;
 };
 

@@ -8,6 +8,8 @@
 
 #include <spindle/detail/config.hpp>
 #include <spindle/manual_clock.hpp>
+#include <spindle/actor_ref.hpp>
+#include <spindle/monitor.hpp>
 #include <spindle/system.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -19,8 +21,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <typeinfo>
 #include <utility>
 #include <variant>
@@ -39,13 +43,30 @@ public:
 
 namespace detail {
 
+/// A demangled type name without `(anonymous namespace)::` parts.
+inline std::string readable_name(std::type_info const& t)
+{
+    std::string s = boost::core::demangle(t.name());
+    static constexpr std::string_view anon = "(anonymous namespace)::";
+    for(auto p = s.find(anon); p != std::string::npos; p = s.find(anon, p))
+        s.erase(p, anon.size());
+    return s;
+}
+
 template<class... Ms>
 struct probe_inbox
 {
     boost::fibers::mutex mtx;
     boost::fibers::condition_variable cv;
     std::deque<std::variant<Ms...>> queue;
+    std::deque<down> downs; ///< death notices of watched actors
     std::size_t received = 0;
+};
+
+/// Asks a probe to monitor an actor (from its own fiber).
+struct probe_watch
+{
+    basic_actor_ref target;
 };
 
 template<class Self, class Inbox, class M>
@@ -68,13 +89,25 @@ struct probe_handler
 /** The actor behind a @ref probe: it accepts `Ms...` and records them in order. */
 template<class... Ms>
 class probe_actor
-    : public actor<probe_actor<Ms...>, Ms...>
+    : public actor<probe_actor<Ms...>, detail::probe_watch, Ms...>
     , public detail::probe_handler<probe_actor<Ms...>, detail::probe_inbox<Ms...>, Ms>...
 {
 public:
     using detail::probe_handler<probe_actor<Ms...>, detail::probe_inbox<Ms...>, Ms>::on...;
 
     explicit probe_actor(std::shared_ptr<detail::probe_inbox<Ms...>> inbox) : inbox_(std::move(inbox)) {}
+
+    /// Monitors the target (the `down` arrives in `on_down`).
+    void on(detail::probe_watch const& w) { this->monitor(w.target); }
+
+    void on_down(down const& d) override
+    {
+        {
+            std::lock_guard lk(inbox_->mtx);
+            inbox_->downs.push_back(d);
+        }
+        inbox_->cv.notify_all();
+    }
 
     std::shared_ptr<detail::probe_inbox<Ms...>> inbox_;
 };
@@ -104,7 +137,7 @@ class probe
     template<class M>
     static std::string name_of()
     {
-        return boost::core::demangle(typeid(M).name());
+        return detail::readable_name(typeid(M));
     }
 
 public:
@@ -163,6 +196,44 @@ public:
         if(!pred(m))
             throw expectation_failed("spindle::testkit::probe: " + name_of<M>() + " did not match");
         return m;
+    }
+
+    /** Monitors `target` (Akka's `watch`): its end can then be awaited
+        with `expect_terminated`. Watching an actor that has already stopped
+        gives its notice at once.
+    */
+    void watch(basic_actor_ref const& target)
+    {
+        ref_.tell(detail::probe_watch{target});
+    }
+
+    /** Waits until a watched actor has stopped (Akka's `expectTerminated`).
+
+        @param target An actor passed to `watch` before.
+        @param timeout How long to wait (real time).
+        @return Its death notice: the reason and, for a failure or a stop
+        with a reason, the text.
+        @throws expectation_failed on timeout, naming the actor.
+    */
+    down expect_terminated(basic_actor_ref const& target, std::chrono::nanoseconds timeout = std::chrono::seconds(5))
+    {
+        std::unique_lock lk(inbox_->mtx);
+        auto find = [&] {
+            for(auto it = inbox_->downs.begin(); it != inbox_->downs.end(); ++it)
+                if(it->actor == target.id())
+                    return it;
+            return inbox_->downs.end();
+        };
+        if(!inbox_->cv.wait_for(lk, timeout, [&] { return find() != inbox_->downs.end(); }))
+        {
+            std::ostringstream os;
+            os << "spindle::testkit::probe: expected the termination of " << target << ", got none";
+            throw expectation_failed(os.str());
+        }
+        auto it = find();
+        down d = std::move(*it);
+        inbox_->downs.erase(it);
+        return d;
     }
 
     /** Asserts that no message arrives within `d` (real time).

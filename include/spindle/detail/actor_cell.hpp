@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <typeinfo>
@@ -71,6 +72,15 @@ struct cell_ext
     /// for actors that overflowed.
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> dropped{0};
+
+    /// The supervisor's decider for this child's failures (under `decider_lock`;
+    /// set after spawn, read on the child's fiber when it fails).
+    spinlock decider_lock;
+    std::shared_ptr<std::function<directive(std::exception_ptr)> const> decider;
+    /// Why the first `pre_start` failed (written before the start acknowledgement).
+    std::string start_failure;
+    /// The reason given to `basic_actor_ref::stop(reason)` (under the owner's lock).
+    std::string stop_what;
 };
 
 /// Where an actor is in its life.
@@ -287,7 +297,7 @@ private:
     void end_incarnation(directive reported) noexcept;
     /// A fresh behaviour from the factory; false (and `what`) if it threw.
     bool recreate(std::string& what) noexcept;
-    void exit_to_parent(exit_reason why, std::string what) noexcept;
+    void exit_to_parent(exit_reason why, std::string what, directive decided = directive::restart) noexcept;
     void do_suspend() noexcept;
     void do_resume() noexcept;
     void post_exit_again(std::string what) noexcept;
@@ -302,6 +312,20 @@ private:
     send_status refuse(envelope* e) noexcept;
     /// A full mailbox drops `e` (drop_newest, drop_oldest): counted, a dead letter.
     send_status drop(envelope* e) noexcept;
+
+    // --- supervision lifecycle helpers ---
+    /// Ends the incarnation and builds a fresh one in place (root guardian);
+    /// false if the actor stopped or waits for its supervisor instead.
+    bool renew() noexcept;
+    /// What this supervised child's decider says about its failure (`ep`,
+    /// or `what` for a reported one); `restart` without a decider.
+    directive decide_failure(std::exception_ptr ep, std::string const& what) noexcept;
+
+public:
+    /** Asks the actor to stop with `what` as the reason its monitors see.
+        @return false if the actor has already stopped.
+    */
+    bool stop_with(std::string what) noexcept;
 };
 
 } // namespace detail

@@ -10,10 +10,11 @@
 
 #include <spindle/detail/completion.hpp>
 
-#include <boost/core/demangle.hpp>
-
+#include <algorithm>
+#include <cstddef>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <typeinfo>
 
 namespace spindle {
@@ -29,7 +30,7 @@ std::string describe(std::exception_ptr ep)
     }
     catch(std::exception const& e)
     {
-        return boost::core::demangle(typeid(e).name()) + ": " + e.what();
+        return readable_type_name(typeid(e)) + ": " + e.what();
     }
     catch(...)
     {
@@ -67,9 +68,10 @@ struct child_exit_envelope final : envelope
     exit_reason why_;
     std::string what_;
     std::uint32_t incarnation_;
+    directive decided_;
 
-    child_exit_envelope(actor_cell* c, exit_reason why, std::string what, std::uint32_t inc)
-        : child_(c), why_(why), what_(std::move(what)), incarnation_(inc)
+    child_exit_envelope(actor_cell* c, exit_reason why, std::string what, std::uint32_t inc, directive d)
+        : child_(c), why_(why), what_(std::move(what)), incarnation_(inc), decided_(d)
     {
         vtable_ = &table;
     }
@@ -77,7 +79,7 @@ struct child_exit_envelope final : envelope
     static void invoke(envelope* e, actor_base& self)
     {
         std::unique_ptr<child_exit_envelope> p(static_cast<child_exit_envelope*>(e));
-        supervisor_child_exit(self, p->child_.get(), p->why_, std::move(p->what_), p->incarnation_);
+        supervisor_child_exit(self, p->child_.get(), p->why_, std::move(p->what_), p->incarnation_, p->decided_);
     }
 
     static void discard(envelope* e, error) noexcept
@@ -627,15 +629,22 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             if((flags & flag_stop) && state() != cell_state::stopped)
             {
                 bool const shutting = sys_->stopping_.load(std::memory_order_acquire);
+                std::string why_text;
+                if(auto* x = ext_if())
+                {
+                    lock_.lock();
+                    why_text.swap(x->stop_what);
+                    lock_.unlock();
+                }
                 if(parent_ && !shutting)
                 {
                     // a supervised child asked to stop: its supervisor decides
                     if(state() != cell_state::suspended)
-                        exit_to_parent(exit_reason::normal, {});
+                        exit_to_parent(exit_reason::normal, std::move(why_text));
                 }
                 else
                 {
-                    do_stop(shutting ? exit_reason::shutdown : exit_reason::normal);
+                    do_stop(shutting ? exit_reason::shutdown : exit_reason::normal, std::move(why_text));
                     return run_result::stopped;
                 }
             }
@@ -656,6 +665,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         actor_id const sender = e->sender_; // the envelope is gone once invoked
         behavior_->directive_ = directive::resume;
         std::string failure;
+        std::exception_ptr thrown;
         bool failed = false;
         try
         {
@@ -664,15 +674,17 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         catch(...)
         {
             failed = true;
+            thrown = std::current_exception();
             try
             {
-                failure = describe(std::current_exception());
+                failure = describe(thrown);
             }
             catch(...)
             {
             }
         }
         bool reported = false;
+        bool requested = false;
         if(!failed && behavior_)
         {
             if(behavior_->reported_)
@@ -685,7 +697,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             else if(parent_ && behavior_->directive_ == directive::restart)
             {
                 // under a supervisor, a requested restart goes through it
-                failed = reported = true;
+                failed = reported = requested = true;
                 failure = "restart requested by the actor";
             }
         }
@@ -697,7 +709,14 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
                 sys_->dead_letter_type(mtype, *this, error::handler_failed, sender);
             if(parent_)
             {
-                exit_to_parent(exit_reason::failure, std::move(failure));
+                directive const d = requested ? directive::restart : decide_failure(thrown, failure);
+                if(d == directive::resume)
+                {
+                    // the decider keeps this object: the next message goes to it
+                    sys_->report_failure(*this, failure, directive::resume);
+                    continue;
+                }
+                exit_to_parent(exit_reason::failure, std::move(failure), d);
                 continue;
             }
             if(behavior_)
@@ -708,6 +727,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         case directive::resume:
             break;
         case directive::stop:
+        case directive::escalate:
             if(parent_)
             {
                 exit_to_parent(exit_reason::normal, {});
@@ -730,6 +750,8 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
 directive actor_cell::root_decide(std::string const& what) noexcept
 {
     directive action = sys_->opts_.on_failure;
+    if(action == directive::escalate)
+        action = directive::stop; // the root guardian has no parent to fail to
     bool limit = false;
     if(action == directive::restart)
     {
@@ -740,7 +762,7 @@ directive actor_cell::root_decide(std::string const& what) noexcept
             auto& times = ext().restart_times;
             auto const now = sys_->timers_->now();
             std::erase_if(times, [&](auto t) { return now - t >= ri.window; });
-            if(times.size() >= ri.max_restarts)
+            if(static_cast<std::ptrdiff_t>(times.size()) >= std::max(0, ri.max_restarts))
             {
                 action = directive::stop;
                 limit = true;
@@ -788,12 +810,13 @@ void actor_cell::end_incarnation(directive reported) noexcept
     lock_.unlock();
 }
 
-void actor_cell::exit_to_parent(exit_reason why, std::string what) noexcept
+void actor_cell::exit_to_parent(exit_reason why, std::string what, directive decided) noexcept
 {
     end_incarnation(directive::resume);
     try
     {
-        parent_->post_system(new child_exit_envelope(this, why, std::move(what), restarts_.load(std::memory_order_acquire)));
+        parent_->post_system(
+            new child_exit_envelope(this, why, std::move(what), restarts_.load(std::memory_order_acquire), decided));
     }
     catch(...)
     {
@@ -854,8 +877,8 @@ void actor_cell::post_exit_again(std::string what) noexcept
     // still suspended (no behaviour): tell the supervisor once more
     try
     {
-        parent_->post_system(
-            new child_exit_envelope(this, exit_reason::failure, std::move(what), restarts_.load(std::memory_order_acquire)));
+        parent_->post_system(new child_exit_envelope(
+            this, exit_reason::failure, std::move(what), restarts_.load(std::memory_order_acquire), directive::restart));
     }
     catch(...)
     {
@@ -865,63 +888,134 @@ void actor_cell::post_exit_again(std::string what) noexcept
 
 void actor_cell::do_start() noexcept
 {
-    state_.store(cell_state::running, std::memory_order_release);
-    behavior_->directive_ = directive::resume;
+    // the state stays `starting` (first start) or `suspended` (a restart:
+    // introspection reads `restarting`) until pre_start has returned
+    for(;;)
+    {
+        behavior_->directive_ = directive::resume;
+        std::string what;
+        std::exception_ptr ep;
+        bool failed = false;
+        try
+        {
+            behavior_->pre_start();
+        }
+        catch(...)
+        {
+            failed = true;
+            ep = std::current_exception();
+            try
+            {
+                what = describe(ep);
+            }
+            catch(...)
+            {
+            }
+        }
+        if(!failed && behavior_->reported_)
+        {
+            // fail(what) in pre_start: as if it had thrown
+            failed = true;
+            what = std::move(*behavior_->reported_);
+            behavior_->reported_.reset();
+        }
+        if(!failed)
+        {
+            state_.store(cell_state::running, std::memory_order_release);
+            // an actor may decide in pre_start that it has nothing to do
+            if(behavior_->directive_ == directive::stop)
+            {
+                if(parent_)
+                    exit_to_parent(exit_reason::normal, {});
+                else
+                    do_stop(exit_reason::normal);
+                return;
+            }
+            sys_->publish(event_type::actor_started, *this);
+            return;
+        }
+        sys_->publish(event_type::actor_failed, *this, what);
+        if(!started_)
+        {
+            // the first pre_start: the actor cannot start, under a supervisor
+            // (which reports it from start_child) as under the root guardian
+            if(parent_)
+            {
+                try
+                {
+                    ext().start_failure = what;
+                }
+                catch(...)
+                {
+                }
+            }
+            sys_->report_failure(*this, what, directive::stop);
+            do_stop(exit_reason::failure, std::move(what));
+            return;
+        }
+        // the pre_start of a restart: a failure of the new incarnation
+        directive d = parent_ ? decide_failure(ep, what) : root_decide(what);
+        if(d == directive::resume)
+        {
+            if(parent_)
+                sys_->report_failure(*this, what, directive::resume);
+            state_.store(cell_state::running, std::memory_order_release);
+            sys_->publish(event_type::actor_started, *this);
+            return;
+        }
+        if(parent_)
+        {
+            exit_to_parent(exit_reason::failure, std::move(what), d);
+            return;
+        }
+        if(d != directive::restart)
+        {
+            do_stop(exit_reason::failure, std::move(what));
+            return;
+        }
+        if(!renew())
+            return;
+    }
+}
+
+directive actor_cell::decide_failure(std::exception_ptr ep, std::string const& what) noexcept
+{
+    auto* x = ext_if();
+    if(!x)
+        return directive::restart;
+    std::shared_ptr<std::function<directive(std::exception_ptr)> const> d;
+    x->decider_lock.lock();
+    d = x->decider;
+    x->decider_lock.unlock();
+    if(!d || !*d)
+        return directive::restart;
     try
     {
-        behavior_->pre_start();
+        if(!ep)
+            ep = std::make_exception_ptr(std::runtime_error(what));
+        return (*d)(std::move(ep));
     }
     catch(...)
     {
-        std::string what;
-        try
-        {
-            what = describe(std::current_exception());
-        }
-        catch(...)
-        {
-        }
-        sys_->publish(event_type::actor_failed, *this, what);
-        if(parent_)
-        {
-            exit_to_parent(exit_reason::failure, std::move(what));
-            return;
-        }
-        try
-        {
-            sys_->report_failure(*this, what, directive::stop);
-        }
-        catch(...)
-        {
-        }
-        do_stop(exit_reason::failure, std::move(what));
-        return;
+        // a decider that throws decides nothing: the default applies
+        return directive::restart;
     }
-    if(behavior_->reported_)
+}
+
+bool actor_cell::stop_with(std::string what) noexcept
+{
+    try
     {
-        // fail(what) in pre_start: as if it had thrown
-        std::string what = std::move(*behavior_->reported_);
-        behavior_->reported_.reset();
-        sys_->publish(event_type::actor_failed, *this, what);
-        if(parent_)
-        {
-            exit_to_parent(exit_reason::failure, std::move(what));
-            return;
-        }
-        sys_->report_failure(*this, what, directive::stop);
-        do_stop(exit_reason::failure, std::move(what));
-        return;
+        auto& x = ext();
+        lock_.lock();
+        x.stop_what = std::move(what);
+        lock_.unlock();
     }
-    // an actor may decide in pre_start that it has nothing to do
-    if(behavior_->directive_ == directive::stop)
+    catch(...)
     {
-        if(parent_)
-            exit_to_parent(exit_reason::normal, {});
-        else
-            do_stop(exit_reason::normal);
-        return;
+        // out of memory: stop without the reason
     }
-    sys_->publish(event_type::actor_started, *this);
+    return signal(flag_stop);
 }
 
 void actor_cell::close_and_drain() noexcept
@@ -1007,8 +1101,9 @@ void actor_cell::do_stop(exit_reason why, std::string what) noexcept
             a->set_value();
 }
 
-void actor_cell::do_restart() noexcept
+bool actor_cell::renew() noexcept
 {
+    state_.store(cell_state::suspended, std::memory_order_release); // reads `restarting`
     try
     {
         behavior_->post_stop();
@@ -1036,7 +1131,7 @@ void actor_cell::do_restart() noexcept
             state_.store(cell_state::suspended, std::memory_order_release);
             lock_.unlock();
             post_exit_again(std::move(what));
-            return;
+            return false;
         }
         try
         {
@@ -1046,10 +1141,16 @@ void actor_cell::do_restart() noexcept
         {
         }
         do_stop(exit_reason::failure, std::move(what));
-        return;
+        return false;
     }
     sys_->publish(event_type::actor_restarted, *this, "restart " + std::to_string(restarts_.load()));
-    do_start();
+    return true;
+}
+
+void actor_cell::do_restart() noexcept
+{
+    if(renew())
+        do_start();
 }
 
 } // namespace detail

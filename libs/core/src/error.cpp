@@ -36,6 +36,8 @@ public:
         case error::invalid_argument: return "invalid argument";
         case error::transport_failed: return "transport could not send the message";
         case error::message_dropped: return "message dropped by the mailbox overflow policy";
+        case error::start_failed: return "actor failed to start";
+        case error::child_running: return "child is running";
         }
         return "unknown spindle error";
     }

@@ -292,7 +292,16 @@ void system_state::publish(event_type t, actor_cell const& c, std::string detail
 
 std::string type_name(actor_cell const& c)
 {
-    return c.type_ ? boost::core::demangle(c.type_->name()) : std::string();
+    return c.type_ ? readable_type_name(*c.type_) : std::string();
+}
+
+std::string readable_type_name(std::type_info const& t)
+{
+    std::string s = boost::core::demangle(t.name());
+    static constexpr std::string_view anon = "(anonymous namespace)::";
+    for(auto p = s.find(anon); p != std::string::npos; p = s.find(anon, p))
+        s.erase(p, anon.size());
+    return s;
 }
 
 void system_state::report_failure(actor_cell const& c, std::string what, directive action) noexcept
@@ -301,8 +310,11 @@ void system_state::report_failure(actor_cell const& c, std::string what, directi
     try
     {
         SPINDLE_LOG_ACTOR(warning, "actor", c.id_)
-            << boost::core::demangle(c.type_->name()) << " failed: " << what << "; action: "
-            << (action == directive::restart ? "restart" : action == directive::stop ? "stop" : "resume");
+            << readable_type_name(*c.type_) << " failed: " << what << "; action: "
+            << (action == directive::restart  ? "restart"
+                : action == directive::stop   ? "stop"
+                : action == directive::escalate ? "escalate"
+                                                : "resume");
     }
     catch(...)
     {
@@ -509,27 +521,49 @@ boost::intrusive_ptr<actor_cell> spawn_cell(
     c->type_ = &type;
     c->node_ = node;
     c->parent_ = parent;
-    c->set_behavior(factory->create());
-    c->factory_ = factory;
-    guard.f = nullptr;
+    // the name first: a spawn refused with name_taken constructs nothing.
+    // The entry is reserved (null) while the behaviour is built, so no
+    // lookup can reach a cell without one.
     if(!opts.name.empty())
     {
         c->name_ = std::make_unique<std::string const>(opts.name);
-        c->registered_.store(true, std::memory_order_release);
         std::unique_lock lk(s.names_mtx_);
-        auto [it, inserted] = s.names_.try_emplace(opts.name, c);
+        auto [it, inserted] = s.names_.try_emplace(opts.name, nullptr);
         if(!inserted)
         {
-            if(it->second->state() != cell_state::stopped)
+            if(!it->second || it->second->state() != cell_state::stopped)
             {
                 lk.unlock();
                 c->name_.reset();
                 ec = error::name_taken;
                 return {};
             }
-            it->second = c;
+            it->second = nullptr;
         }
     }
+    try
+    {
+        c->set_behavior(factory->create());
+    }
+    catch(...)
+    {
+        if(c->name_)
+        {
+            std::unique_lock lk(s.names_mtx_);
+            auto it = s.names_.find(opts.name);
+            if(it != s.names_.end() && !it->second)
+                s.names_.erase(it);
+        }
+        throw;
+    }
+    if(c->name_)
+    {
+        c->registered_.store(true, std::memory_order_release);
+        std::unique_lock lk(s.names_mtx_);
+        s.names_[opts.name] = c;
+    }
+    c->factory_ = factory;
+    guard.f = nullptr;
     auto* w = current_worker();
     c->home_ = static_cast<std::uint16_t>(
         w && w->sys_ == &s ? w->index_ : s.next_home_.fetch_add(1, std::memory_order_relaxed) % s.workers_.size());
@@ -545,7 +579,7 @@ boost::intrusive_ptr<actor_cell> lookup_cell(system_state& s, std::string_view n
 {
     std::shared_lock lk(s.names_mtx_);
     auto it = s.names_.find(std::string(name));
-    if(it == s.names_.end() || it->second->state() == cell_state::stopped)
+    if(it == s.names_.end() || !it->second || it->second->state() == cell_state::stopped)
         return {};
     return it->second;
 }
@@ -599,7 +633,7 @@ void system::register_name(std::string_view name, basic_actor_ref const& ref, bo
     auto [it, inserted] = state_->names_.try_emplace(std::string(name), c);
     if(!inserted)
     {
-        if(it->second.get() != c && it->second->state() != detail::cell_state::stopped)
+        if(!it->second || (it->second.get() != c && it->second->state() != detail::cell_state::stopped))
         {
             ec = error::name_taken;
             return;
@@ -738,6 +772,12 @@ void basic_actor_ref::stop() const noexcept
 {
     if(cell_)
         cell_->signal(detail::actor_cell::flag_stop);
+}
+
+void basic_actor_ref::stop(std::string reason) const noexcept
+{
+    if(cell_)
+        cell_->stop_with(std::move(reason));
 }
 
 std::ostream& operator<<(std::ostream& os, basic_actor_ref const& r)

@@ -156,14 +156,17 @@ extern thread_local actor_cell const* tl_current_cell;
     exit); defined with the supervisor. `incarnation` is the child's restart
     count when it ended, so a stale notice is recognised.
 */
-void supervisor_child_exit(
-    actor_base& sup, actor_cell* child, exit_reason why, std::string what, std::uint32_t incarnation);
+void supervisor_child_exit(actor_base& sup, actor_cell* child, exit_reason why, std::string what,
+                           std::uint32_t incarnation, directive decided);
 
 /// Runs on a supervisor's fiber when its backoff timer fired.
 void supervisor_restart_due(actor_base& sup);
 
 /// The demangled type of an actor.
 std::string type_name(actor_cell const& c);
+
+/// A demangled type name without `(anonymous namespace)::` parts, for texts users read.
+std::string readable_type_name(std::type_info const& t);
 
 struct system_state : std::enable_shared_from_this<system_state>
 {
