@@ -75,6 +75,7 @@ BOOST_AUTO_TEST_CASE(tree_totals_breakers_and_events)
     BOOST_TEST(doc.at("system").at("name").as_string() == "json-view");
     BOOST_TEST(doc.at("system").at("stopping").as_bool() == false);
     BOOST_TEST(doc.at("stats").at("actors").to_number<int>() == 2);
+    BOOST_TEST(doc.at("stats").at("refused").to_number<int>() == 0);
     BOOST_TEST(!doc.contains("health")); // no monitor given
 
     auto const& root = doc.at("tree").as_object();
@@ -93,6 +94,8 @@ BOOST_AUTO_TEST_CASE(tree_totals_breakers_and_events)
     BOOST_TEST(!kid.contains("strategy"));
     BOOST_TEST(kid.at("state").as_string() == "running");
     BOOST_TEST(kid.at("mailbox_depth").to_number<int>() == 0);
+    BOOST_TEST(kid.at("mailbox_refused").to_number<int>() == 0);
+    BOOST_TEST(kid.at("mailbox_dropped").to_number<int>() == 0);
     BOOST_TEST(kid.at("restarts").to_number<int>() == 1);
 
     auto const& breakers = doc.at("breakers").as_array();

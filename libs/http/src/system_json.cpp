@@ -100,6 +100,8 @@ json::object to_json(actor_info const& a)
     o["state"] = to_string(a.state);
     o["restarts"] = a.restarts;
     o["mailbox_depth"] = a.mailbox_depth;
+    o["mailbox_refused"] = a.mailbox_refused;
+    o["mailbox_dropped"] = a.mailbox_dropped;
     json::array children;
     children.reserve(a.children.size());
     for(auto const& c : a.children)
@@ -128,6 +130,7 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
         s["activations"] = st.activations;
         s["dead_letters"] = st.dead_letters;
         s["dropped"] = st.dropped;
+        s["refused"] = st.refused;
         s["failures"] = st.failures;
         s["restarts"] = st.restarts;
         s["spawned"] = st.spawned;
