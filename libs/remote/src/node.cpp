@@ -82,6 +82,40 @@ std::string_view data_of(natsMsg* m) noexcept
     return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
 }
 
+/** The binary frame (doc/remote.md): what a Spindle node sends for a
+    message of the binary codec instead of headers, so that neither side
+    builds a header table for it. JSON payloads never start with a NUL.
+
+    `\0SPN` | name length (1 byte) | name | version (4 bytes, little endian) | payload
+*/
+constexpr char frame_magic[4] = {'\0', 'S', 'P', 'N'};
+
+void append_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload)
+{
+    out.clear();
+    out.append(frame_magic, 4);
+    out.push_back(static_cast<char>(name.size()));
+    out.append(name);
+    for(int i = 0; i < 4; ++i)
+        out.push_back(static_cast<char>((version >> (8 * i)) & 0xff));
+    out.append(payload);
+}
+
+bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, std::string_view& payload) noexcept
+{
+    if(d.size() < 9 || std::memcmp(d.data(), frame_magic, 4) != 0)
+        return false;
+    std::size_t const n = static_cast<unsigned char>(d[4]);
+    if(d.size() < 5 + n + 4)
+        return false;
+    name = d.substr(5, n);
+    version = 0;
+    for(int i = 0; i < 4; ++i)
+        version |= static_cast<unsigned>(static_cast<unsigned char>(d[5 + n + i])) << (8 * i);
+    payload = d.substr(5 + n + 4);
+    return true;
+}
+
 /// Owns a natsMsg.
 struct msg_ptr
 {
@@ -684,21 +718,35 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
         rid = next_reply_.fetch_add(1, std::memory_order_relaxed);
         reply_to = reply_subject(rid);
     }
+    // JSON travels with headers (any NATS client reads it); the binary codec
+    // in a frame of its own, published without building a natsMsg
     msg_ptr m;
-    natsStatus s = natsMsg_Create(&m.m, subject.c_str(), reply ? reply_to.c_str() : nullptr, buf.data(),
-        static_cast<int>(buf.size()));
-    char version[16];
-    if(s == NATS_OK)
-        s = natsMsgHeader_Set(m.m, h_type, std::string(entry->name).c_str());
-    if(s == NATS_OK && entry->version != 1)
+    natsStatus s = NATS_OK;
+    thread_local std::string frame;
+    bool const framed = entry->encoding == codec::binary && entry->name.size() < 256;
+    if(framed)
     {
-        std::snprintf(version, sizeof version, "%u", entry->version);
-        s = natsMsgHeader_Set(m.m, h_version, version);
+        append_frame(frame, entry->name, entry->version, buf);
+        if(static_cast<std::int64_t>(frame.size()) > max_payload_)
+            return refuse(make_error_code(error::payload_too_large));
     }
-    if(s == NATS_OK && entry->encoding == codec::binary)
-        s = natsMsgHeader_Set(m.m, h_codec, "binary");
-    if(s != NATS_OK)
-        return refuse(nats_error(s));
+    else
+    {
+        s = natsMsg_Create(&m.m, subject.c_str(), reply ? reply_to.c_str() : nullptr, buf.data(),
+            static_cast<int>(buf.size()));
+        char version[16];
+        if(s == NATS_OK)
+            s = natsMsgHeader_Set(m.m, h_type, std::string(entry->name).c_str());
+        if(s == NATS_OK && entry->version != 1)
+        {
+            std::snprintf(version, sizeof version, "%u", entry->version);
+            s = natsMsgHeader_Set(m.m, h_version, version);
+        }
+        if(s == NATS_OK && entry->encoding == codec::binary)
+            s = natsMsgHeader_Set(m.m, h_codec, "binary");
+        if(s != NATS_OK)
+            return refuse(nats_error(s));
+    }
     if(reply)
     {
         std::lock_guard lk(mutex_);
@@ -712,7 +760,12 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
         }
         entry->retain(reply);
     }
-    s = natsConnection_PublishMsg(conn_, m.m);
+    if(!framed)
+        s = natsConnection_PublishMsg(conn_, m.m);
+    else if(reply)
+        s = natsConnection_PublishRequest(conn_, subject.c_str(), reply_to.c_str(), frame.data(), static_cast<int>(frame.size()));
+    else
+        s = natsConnection_Publish(conn_, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
     if(s != NATS_OK)
     {
         if(reply)
@@ -830,7 +883,16 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
 {
     char const* reply = natsMsg_GetReply(m);
     bool const is_ask = reply && *reply;
-    if(char const* ctl = header(m, h_control))
+    std::string_view data = data_of(m);
+    std::string_view type;
+    unsigned version = 1;
+    codec enc = codec::json;
+    if(parse_frame(data, type, version, data))
+    {
+        // a binary frame from a Spindle node: no headers to parse
+        enc = codec::binary;
+    }
+    else if(char const* ctl = header(m, h_control))
     {
         // a name proxy asks who serves the name, to monitor that actor
         if(std::strcmp(ctl, "monitor") == 0 && is_ask && t.cell)
@@ -855,24 +917,31 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
         answer_error(m, spindle::error::unknown_actor);
         return;
     }
-    char const* type = header(m, h_type);
-    if(!type)
+    if(enc == codec::json)
     {
-        decode_error("(no type)", "no Spindle-Type header", m, make_error_code(error::unknown_type));
-        return;
+        // the documented form any NATS client can send: headers
+        char const* h = header(m, h_type);
+        if(!h)
+        {
+            decode_error("(no type)", "no Spindle-Type header", m, make_error_code(error::unknown_type));
+            return;
+        }
+        type = h;
+        if(char const* v = header(m, h_version))
+        {
+            std::string_view sv(v);
+            if(std::from_chars(sv.data(), sv.data() + sv.size(), version).ec != std::errc())
+                version = 0;
+        }
+        char const* c = header(m, h_codec);
+        if(c && std::strcmp(c, "binary") == 0)
+            enc = codec::binary;
     }
     in_entry const* entry = t.table->find(type);
     if(!entry)
     {
         decode_error(type, "unknown type for actor " + std::string(what), m, make_error_code(error::unknown_type));
         return;
-    }
-    unsigned version = 1;
-    if(char const* v = header(m, h_version))
-    {
-        std::string_view sv(v);
-        if(std::from_chars(sv.data(), sv.data() + sv.size(), version).ec != std::errc())
-            version = 0;
     }
     if(version != entry->version)
     {
@@ -881,11 +950,10 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
             m, make_error_code(error::version_mismatch));
         return;
     }
-    char const* c = header(m, h_codec);
-    codec const enc = c && std::strcmp(c, "binary") == 0 ? codec::binary : codec::json;
     if(enc != entry->encoding)
     {
-        decode_error(type, std::string("codec ") + (c ? c : "json") + " does not match the receiver's", m,
+        decode_error(type,
+            std::string("codec ") + (enc == codec::binary ? "binary" : "json") + " does not match the receiver's", m,
             make_error_code(error::decode_failed));
         return;
     }
@@ -894,10 +962,10 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
         codec_scope scope(this);
         if(is_ask)
         {
-            entry->ask(t.cell.get(), data_of(m), opts_.serve_ask_timeout,
+            entry->ask(t.cell.get(), data, opts_.serve_ask_timeout,
                 std::make_shared<nats_reply_sink>(weak_from_this(), reply));
         }
-        else if(entry->tell(t.cell.get(), data_of(m)) != send_status::ok)
+        else if(entry->tell(t.cell.get(), data) != send_status::ok)
         {
             undeliverable_.fetch_add(1, std::memory_order_relaxed);
         }
