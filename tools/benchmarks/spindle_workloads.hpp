@@ -48,6 +48,12 @@ bench::result run_stream(bench::options const& o);
 bench::result run_stream_unfused(bench::options const& o);
 bench::result run_toolcall(bench::options const& o);
 
+// remote_tell, remote_pingpong: process A's side (spindle_remote.cpp)
+bench::result run_remote_tell(bench::options const& o);
+bench::result run_remote_pingpong(bench::options const& o);
+/// Process B of a remote workload: serves until its stdin ends; the exit status.
+int serve_remote(std::string const& workload);
+
 } // namespace spindle_bench
 
 #endif
