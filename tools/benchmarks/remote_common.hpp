@@ -57,6 +57,8 @@ using tick_type = std::uint64_t;
 /// Environment variables of the protocol above.
 inline constexpr char const* serve_env = "SPINDLE_BENCH_REMOTE_SERVE";
 inline constexpr char const* url_env = "SPINDLE_BENCH_REMOTE_URL";
+/// A command (words split at spaces) that A puts before B's: a profiler.
+inline constexpr char const* wrap_env = "SPINDLE_BENCH_REMOTE_B_WRAP";
 
 /// The workload this process serves as B, or nullptr if it is A.
 inline char const* serve_role() { return std::getenv(serve_env); }
@@ -357,7 +359,26 @@ inline std::string self_exe()
 inline std::unique_ptr<child> start_server(std::string const& workload, std::string const& url,
                                            std::vector<std::string> const& args)
 {
-    std::vector<std::string> argv{self_exe()};
+    std::vector<std::string> argv;
+    // a profiler for B, e.g. "valgrind --tool=callgrind" (doc/benchmarks.md)
+    if(char const* wrap = std::getenv(wrap_env))
+    {
+        std::string word;
+        for(char const* c = wrap;; ++c)
+        {
+            if(*c == ' ' || *c == '\0')
+            {
+                if(!word.empty())
+                    argv.push_back(word);
+                word.clear();
+                if(*c == '\0')
+                    break;
+            }
+            else
+                word += *c;
+        }
+    }
+    argv.push_back(self_exe());
     argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<child>("process B (" + workload + ")", argv,
                                    std::vector<std::string>{std::string(serve_env) + "=" + workload,

@@ -16,11 +16,16 @@
 
 namespace spindle_bench {
 
-/// The system every workload runs on: default options but the thread count.
+/** The system every workload runs on: default options but the thread count
+    (and, to find out what an idle worker's spinning costs, its spin time
+    from SPINDLE_BENCH_SPIN_US when that is set).
+*/
 inline spindle::system_options system_options(bench::options const& o)
 {
     spindle::system_options so;
     so.worker_threads = o.threads;
+    if(char const* spin = std::getenv("SPINDLE_BENCH_SPIN_US"); spin && *spin)
+        so.spin_before_sleep = std::chrono::microseconds(std::atol(spin));
     return so;
 }
 
