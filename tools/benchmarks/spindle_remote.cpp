@@ -23,6 +23,8 @@
 #include <spindle/actor.hpp>
 #include <spindle/remote.hpp>
 
+#include <boost/describe.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -57,6 +59,16 @@ struct pong
     std::uint64_t n;
 };
 
+struct reply_pinger;
+
+/// remote_pingpong's second measure: a tell carrying whom to answer.
+struct ping_to
+{
+    std::uint64_t n = 0;
+    spindle::actor_ref<reply_pinger> reply_to;
+};
+BOOST_DESCRIBE_STRUCT(ping_to, (), (n, reply_to))
+
 } // namespace spindle_bench::remote_messages
 
 // the fast codec: the objects' bytes (one architecture, one build)
@@ -65,6 +77,8 @@ SPINDLE_REMOTE_MESSAGE_BINARY(spindle_bench::remote_messages::tally_query, "benc
 SPINDLE_REMOTE_MESSAGE_BINARY(spindle_bench::remote_messages::tally, "bench.tally", 1);
 SPINDLE_REMOTE_MESSAGE_BINARY(spindle_bench::remote_messages::ping, "bench.ping", 1);
 SPINDLE_REMOTE_MESSAGE_BINARY(spindle_bench::remote_messages::pong, "bench.pong", 1);
+// an actor_ref does not travel as raw bytes: JSON
+SPINDLE_REMOTE_MESSAGE(spindle_bench::remote_messages::ping_to, "bench.ping_to", 1);
 
 namespace spindle_bench {
 namespace {
@@ -92,6 +106,12 @@ struct sink : spindle::actor<sink, tick, tally_query>
 struct echo : spindle::actor<echo, ping>
 {
     pong on(ping const& p) { return pong{p.n}; }
+};
+
+/// B's actor of remote_pingpong's second measure: answers with a tell.
+struct reply_echo : spindle::actor<reply_echo, ping_to>
+{
+    void on(ping_to const& p) { p.reply_to.tell(pong{p.n}); }
 };
 
 struct start
@@ -164,6 +184,53 @@ struct pinger : spindle::actor<pinger, start>
     }
 };
 
+} // namespace
+} // namespace spindle_bench
+
+namespace spindle_bench::remote_messages {
+
+/// A's actor of the second measure: the next ping when the pong comes back.
+struct reply_pinger : spindle::actor<reply_pinger, pong>
+{
+    spindle::actor_ref<reply_echo> to_;
+    std::uint64_t n_;
+    bench::rtt_sampler* rtt_;
+    bench::completion* done_;
+    std::uint64_t sent_ = 0;
+
+    reply_pinger(spindle::actor_ref<reply_echo> to, std::uint64_t n, bench::rtt_sampler* rtt, bench::completion* done)
+        : to_(std::move(to)), n_(n), rtt_(rtt), done_(done)
+    {
+    }
+
+    void send_next()
+    {
+        ++sent_;
+        if(rtt_->sampled(sent_))
+            rtt_->start();
+        to_.tell(ping_to{sent_, self()});
+    }
+
+    void pre_start() override { send_next(); }
+
+    void on(pong const& p)
+    {
+        if(rtt_->sampled(p.n))
+            rtt_->stop();
+        if(p.n != sent_)
+            done_->fail("pong " + std::to_string(p.n) + " answers ping " + std::to_string(sent_));
+        else if(sent_ == n_)
+            done_->finish();
+        else
+            send_next();
+    }
+};
+
+} // namespace spindle_bench::remote_messages
+
+namespace spindle_bench {
+namespace {
+
 spindle::remote::node_options node_options(char const* name, std::string const& url)
 {
     spindle::remote::node_options no;
@@ -196,7 +263,7 @@ bench::result run_remote(bench::options const& o, char const* published, Run run
         spindle::remote::node node(sys, node_options("a", a.server.url()));
         bench::check(node.await_published(published, 30s), std::string("B's \"") + published + "\" never appeared");
         auto to = node.lookup<A>(published);
-        run(sys, to, r);
+        run(sys, node, to, r);
         auto const st = node.stats();
         r.extra.emplace_back("slow_consumer_drops", st.slow_consumer_drops);
         r.extra.emplace_back("sends_refused", st.sends_refused);
@@ -210,7 +277,8 @@ bench::result run_remote(bench::options const& o, char const* published, Run run
 
 bench::result run_remote_tell(bench::options const& o)
 {
-    return run_remote<sink>(o, "sink", [&](spindle::system& sys, spindle::actor_ref<sink> const& to, bench::result& r) {
+    return run_remote<sink>(o, "sink", [&](spindle::system& sys, spindle::remote::node&, spindle::actor_ref<sink> const& to,
+                                           bench::result& r) {
         bench::completion done;
         auto t = sys.spawn<teller>(to, o.n, &done);
         bench::stopwatch const sw;
@@ -223,16 +291,31 @@ bench::result run_remote_tell(bench::options const& o)
 
 bench::result run_remote_pingpong(bench::options const& o)
 {
-    return run_remote<echo>(o, "echo", [&](spindle::system& sys, spindle::actor_ref<echo> const& to, bench::result& r) {
+    return run_remote<echo>(o, "echo", [&](spindle::system& sys, spindle::remote::node& node,
+                                           spindle::actor_ref<echo> const& to, bench::result& r) {
+        {
+            bench::completion done;
+            bench::rtt_sampler rtt(o.n);
+            auto p = sys.spawn<pinger>(to, o.n, &rtt, &done);
+            bench::stopwatch const sw;
+            p.tell(start{});
+            done.wait();
+            sw.stop(r);
+            r.msgs = 2 * o.n;
+            r.extra = {{"p50_ns", rtt.percentile(50)}, {"p99_ns", rtt.percentile(99)}};
+        }
+        // the same round trips as tells, the pong to a reference in the ping
+        // (JSON: an actor_ref crosses the wire), reported beside the asks
+        bench::check(node.await_published("reply_echo", 30s), "B's \"reply_echo\" never appeared");
         bench::completion done;
         bench::rtt_sampler rtt(o.n);
-        auto p = sys.spawn<pinger>(to, o.n, &rtt, &done);
-        bench::stopwatch const sw;
-        p.tell(start{});
+        auto const t0 = bench::clock_type::now();
+        sys.spawn<reply_pinger>(node.lookup<reply_echo>("reply_echo"), o.n, &rtt, &done);
         done.wait();
-        sw.stop(r);
-        r.msgs = 2 * o.n;
-        r.extra = {{"p50_ns", rtt.percentile(50)}, {"p99_ns", rtt.percentile(99)}};
+        double const s = std::chrono::duration<double>(bench::clock_type::now() - t0).count();
+        r.extra.emplace_back("tell_reply_msgs_per_s", static_cast<std::uint64_t>(2.0 * static_cast<double>(o.n) / s));
+        r.extra.emplace_back("tell_reply_p50_ns", rtt.percentile(50));
+        r.extra.emplace_back("tell_reply_p99_ns", rtt.percentile(99));
     });
 }
 
@@ -247,7 +330,10 @@ int serve_remote(std::string const& workload)
         if(workload == "remote_tell")
             node.publish("sink", sys.spawn<sink>());
         else if(workload == "remote_pingpong")
+        {
             node.publish("echo", sys.spawn<echo>());
+            node.publish("reply_echo", sys.spawn<reply_echo>());
+        }
         else
         {
             std::fprintf(stderr, "spindle B: no workload '%s'\n", workload.c_str());
