@@ -317,6 +317,8 @@ public:
                 throw failure("nats-server did not start (is Debian's nats-server installed?)");
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
+        // read at start-up only: gone now, it cannot outlive a killed run
+        ::unlink(config_.c_str());
     }
 
     ~nats_server()
