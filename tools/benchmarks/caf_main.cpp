@@ -6,10 +6,13 @@
 // caf_bench WORKLOAD [N]: one CAF 0.17 workload, one JSON line.
 
 #include "caf_workloads.hpp"
+#include "remote_common.hpp"
 
 int main(int argc, char** argv)
 {
     using namespace caf_bench;
+    if(char const* role = bench::remote::serve_role())
+        return serve_remote(role); // process B of remote_tell or remote_pingpong
     return bench::main(argc, argv, "caf",
                        {
                            {"pingpong", &run_pingpong},
@@ -20,5 +23,7 @@ int main(int argc, char** argv)
                            {"ring", &run_ring},
                            {"skynet", &run_skynet},
                            {"big", &run_big},
+                           {"remote_tell", &run_remote_tell},
+                           {"remote_pingpong", &run_remote_pingpong},
                        });
 }

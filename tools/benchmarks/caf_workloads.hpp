@@ -60,6 +60,12 @@ bench::result run_ring(bench::options const& o);
 bench::result run_skynet(bench::options const& o);
 bench::result run_big(bench::options const& o);
 
+// remote_tell, remote_pingpong: process A's side (caf_remote.cpp)
+bench::result run_remote_tell(bench::options const& o);
+bench::result run_remote_pingpong(bench::options const& o);
+/// Process B of a remote workload: serves until its stdin ends; the exit status.
+int serve_remote(std::string const& workload);
+
 } // namespace caf_bench
 
 #endif

@@ -70,6 +70,7 @@ inline constexpr workload_info workloads[] = {
     {"tasks", 1'000'000},     {"tasks_external", 1'000'000},
     {"stream", 10'000'000},  {"stream_unfused", 10'000'000},
     {"toolcall", 1'000'000},
+    {"remote_tell", 1'000'000}, {"remote_pingpong", 20'000},
 };
 
 // Fixed shapes of the workloads (both programs use these constants).
@@ -317,6 +318,22 @@ inline void check(bool ok, std::string const& what)
         throw failure(what);
 }
 
+/** Worker threads from SPINDLE_THREADS (default: all hardware threads).
+    @throws failure naming the variable if it is not 1..1024.
+*/
+inline unsigned threads_from_env()
+{
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    if(char const* t = std::getenv("SPINDLE_THREADS"); t && *t)
+    {
+        long v = std::atol(t);
+        if(v < 1 || v > 1024)
+            throw failure("SPINDLE_THREADS must be 1..1024, got '" + std::string(t) + "'");
+        threads = static_cast<unsigned>(v);
+    }
+    return threads;
+}
+
 using runner = result (*)(options const&);
 
 /// A workload of one program: its name and how it runs.
@@ -366,16 +383,14 @@ inline int main(int argc, char** argv, char const* system, std::vector<entry> co
             return 2;
         }
     }
-    opt.threads = std::max(1u, std::thread::hardware_concurrency());
-    if(char const* t = std::getenv("SPINDLE_THREADS"); t && *t)
+    try
     {
-        long v = std::atol(t);
-        if(v < 1 || v > 1024)
-        {
-            std::fprintf(stderr, "%s: SPINDLE_THREADS must be 1..1024, got '%s'\n", argv[0], t);
-            return 2;
-        }
-        opt.threads = static_cast<unsigned>(v);
+        opt.threads = threads_from_env();
+    }
+    catch(failure const& e)
+    {
+        std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+        return 2;
     }
 
     double const load = load_average();

@@ -7,6 +7,7 @@
 // JSON line (its "system" field is SYSTEM).
 
 #include "peer_workloads.hpp"
+#include "remote_common.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -29,7 +30,11 @@ int main(int argc, char** argv)
     std::vector<peer> const peers = {
         {"tbb", {{"tasks", &run_tasks_tbb}, {"stream", &run_stream_tbb}}},
         {"asio", {{"tasks", &run_tasks_asio}, {"tasks_external", &run_tasks_external_asio}}},
+        {"cnats", {{"remote_tell", &run_remote_tell_cnats}, {"remote_pingpong", &run_remote_pingpong_cnats}}},
     };
+    if(char const* role = bench::remote::serve_role())
+        // process B of a remote workload, started by its process A
+        return argc >= 2 && std::strcmp(argv[1], "cnats") == 0 ? serve_remote_cnats(role) : 2;
     peer const* p = nullptr;
     for(auto const& candidate : peers)
         if(argc >= 2 && std::strcmp(argv[1], candidate.system) == 0)

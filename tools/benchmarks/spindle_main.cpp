@@ -5,11 +5,14 @@
 
 // spindle_bench WORKLOAD [N]: one Spindle workload, one JSON line.
 
+#include "remote_common.hpp"
 #include "spindle_workloads.hpp"
 
 int main(int argc, char** argv)
 {
     using namespace spindle_bench;
+    if(char const* role = bench::remote::serve_role())
+        return serve_remote(role); // process B of remote_tell or remote_pingpong
     return bench::main(argc, argv, "spindle",
                        {
                            {"pingpong", &run_pingpong},
@@ -25,5 +28,7 @@ int main(int argc, char** argv)
                            {"stream", &run_stream},
                            {"stream_unfused", &run_stream_unfused},
                            {"toolcall", &run_toolcall},
+                           {"remote_tell", &run_remote_tell},
+                           {"remote_pingpong", &run_remote_pingpong},
                        });
 }

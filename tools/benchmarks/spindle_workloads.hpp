@@ -16,11 +16,16 @@
 
 namespace spindle_bench {
 
-/// The system every workload runs on: default options but the thread count.
+/** The system every workload runs on: default options but the thread count
+    (and, to find out what an idle worker's spinning costs, its spin time
+    from SPINDLE_BENCH_SPIN_US when that is set).
+*/
 inline spindle::system_options system_options(bench::options const& o)
 {
     spindle::system_options so;
     so.worker_threads = o.threads;
+    if(char const* spin = std::getenv("SPINDLE_BENCH_SPIN_US"); spin && *spin)
+        so.spin_before_sleep = std::chrono::microseconds(std::atol(spin));
     return so;
 }
 
@@ -48,6 +53,12 @@ bench::result run_tasks_external(bench::options const& o);
 bench::result run_stream(bench::options const& o);
 bench::result run_stream_unfused(bench::options const& o);
 bench::result run_toolcall(bench::options const& o);
+
+// remote_tell, remote_pingpong: process A's side (spindle_remote.cpp)
+bench::result run_remote_tell(bench::options const& o);
+bench::result run_remote_pingpong(bench::options const& o);
+/// Process B of a remote workload: serves until its stdin ends; the exit status.
+int serve_remote(std::string const& workload);
 
 } // namespace spindle_bench
 
