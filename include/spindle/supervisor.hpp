@@ -130,8 +130,9 @@ public:
 
     /** The child's id in its supervisor (unique among its specs): the handle
         of `terminate_child`, `restart_child`, `delete_child`, `child<A>`.
-        Default: the registry name if one is set, else `"child-N"` with `N`
-        the number of specs the supervisor had taken before it (from 1).
+        Default: the registry name if one is set, else `"child-N"`, `N`
+        counting the children this supervisor incarnation was asked to
+        start (from 1), so a spec's children get `child-1`, `child-2`...
     */
     child_spec& id(std::string id)
     {

@@ -77,7 +77,7 @@ std::atomic<std::uint64_t> step_counter{0};
 
 std::string describe_child(actor_cell const& c)
 {
-    std::string s = type_name(c);
+    std::string s = c.type_ ? readable_type_name(*c.type_) : std::string();
     if(c.name_)
         s += " '" + *c.name_ + "'";
     return s;

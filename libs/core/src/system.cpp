@@ -292,7 +292,8 @@ void system_state::publish(event_type t, actor_cell const& c, std::string detail
 
 std::string type_name(actor_cell const& c)
 {
-    return c.type_ ? readable_type_name(*c.type_) : std::string();
+    // spelled as in the message tallies and metric labels, so they match
+    return c.type_ ? boost::core::demangle(c.type_->name()) : std::string();
 }
 
 std::string readable_type_name(std::type_info const& t)
