@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -215,6 +216,57 @@ decltype(auto) instrument(std::string name, F&& fn, span_options opts = {})
         s.set_status(status_code::error);
         throw;
     }
+}
+
+/** A callable that runs `F` in a child span of the span that was current
+    when it was made: see `wrap`.
+*/
+template<class F>
+class wrapped
+{
+public:
+    wrapped(std::string name, span_kind kind, span_context parent, F fn)
+        : name_(std::move(name)), kind_(kind), parent_(std::move(parent)), fn_(std::move(fn))
+    {
+    }
+
+    /// Runs the callable with `args` inside the span (see `instrument`).
+    template<class... Args>
+        requires std::is_invocable_v<F&, Args...>
+    decltype(auto) operator()(Args&&... args)
+    {
+        span_options o;
+        o.kind = kind_;
+        o.root = true; // the creator's span, not the runner's
+        if(parent_.valid())
+            o.parent = parent_;
+        return instrument(
+            name_, [&]() -> decltype(auto) { return std::invoke(fn_, std::forward<Args>(args)...); }, std::move(o));
+    }
+
+private:
+    std::string name_;
+    span_kind kind_;
+    span_context parent_;
+    F fn_;
+};
+
+/** Wraps `fn` so that it runs, wherever and whenever it is called, in a
+    span named `name` that is a child of the calling fiber's current span
+    now: what an executor task, a thread or a deferred callback needs to
+    stay in its creator's trace.
+
+    @code
+    auto h = exec.submit(spindle::trace::wrap("resize", [&](std::stop_token st) { return resize(img, st); }));
+    @endcode
+
+    The wrapper is invocable with the same arguments as `fn` (so an
+    executor still sees whether it takes a `std::stop_token`).
+*/
+template<class F>
+wrapped<std::decay_t<F>> wrap(std::string name, F&& fn, span_kind kind = span_kind::internal)
+{
+    return wrapped<std::decay_t<F>>(std::move(name), kind, current_span().context(), std::forward<F>(fn));
 }
 
 } // namespace spindle::trace
