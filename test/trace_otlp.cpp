@@ -33,6 +33,12 @@
 
 extern char** environ;
 
+// CMake points this at the build tree, where tools/test runs `npm ci`; other
+// builds (b2) look in the source tree, where `npm ci` can be run by hand.
+#ifndef SPINDLE_TRACE_JS_DIR
+#define SPINDLE_TRACE_JS_DIR "test/trace_js"
+#endif
+
 using namespace spindle::trace;
 using namespace spindle_test;
 namespace json = boost::json;
