@@ -7,6 +7,7 @@
 #define SPINDLE_DETAIL_ENVELOPE_HPP
 
 #include <spindle/detail/config.hpp>
+#include <spindle/detail/trace_hooks.hpp>
 #include <spindle/error.hpp>
 #include <spindle/id.hpp>
 
@@ -62,8 +63,8 @@ struct envelope_vtable
     void (*destroy)(envelope* e) noexcept = nullptr;
 };
 
-/// A queued message: an intrusive link, its table, the sender, then the
-/// typed payload.
+/// A queued message: an intrusive link, its table, the sender, the trace
+/// context, then the typed payload.
 struct envelope
 {
     envelope* next_ = nullptr;
@@ -71,6 +72,18 @@ struct envelope
     /// The actor whose handler sent it (set when it is posted), nil if it
     /// was sent from outside any handler: reported with a dead letter.
     actor_id sender_{};
+    /// The sender's trace context (set when it is posted while tracing is
+    /// on, see trace_hooks.hpp), null otherwise.
+    trace_carrier* trace_ = nullptr;
+
+    envelope() = default;
+    envelope(envelope const&) = delete;
+    envelope& operator=(envelope const&) = delete;
+    ~envelope()
+    {
+        if(trace_) [[unlikely]]
+            trace_->release(trace_);
+    }
 };
 
 } // namespace detail

@@ -301,6 +301,8 @@ send_status actor_cell::post(envelope* e, bool may_block) noexcept
 {
     if(actor_cell const* from = tl_current_cell)
         e->sender_ = from->id_;
+    if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
+        e->trace_ = h->capture();
     if(proxy_) [[unlikely]]
         return proxy_->post(*this, e, may_block);
     envelope* evicted = nullptr;
@@ -669,7 +671,10 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         bool failed = false;
         try
         {
-            e->vtable_->invoke(e, *behavior_);
+            if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire); h && !from_sys) [[unlikely]]
+                traced_invoke(*h, e, *behavior_);
+            else
+                e->vtable_->invoke(e, *behavior_);
         }
         catch(...)
         {
