@@ -256,12 +256,18 @@ spindle::spawn_options named(std::string name)
     return o;
 }
 
-/// What the demo answers over NATS (--nats): a one-line status.
+} // namespace
+
+/// What the demo answers over NATS (--nats): a one-line status. Its wire
+/// traits are declared at namespace scope, so the type is not in the
+/// anonymous namespace.
 struct status_q
 {
 };
 BOOST_DESCRIBE_STRUCT(status_q, (), ())
 SPINDLE_REMOTE_MESSAGE(status_q, "demo.status", 1);
+
+namespace {
 
 class status_actor : public spindle::actor<status_actor, status_q>
 {
