@@ -20,9 +20,7 @@
 namespace spindle {
 namespace detail {
 
-namespace {
-
-std::string describe(std::exception_ptr ep)
+std::string describe_exception(std::exception_ptr ep)
 {
     try
     {
@@ -37,6 +35,8 @@ std::string describe(std::exception_ptr ep)
         return "non-standard exception";
     }
 }
+
+namespace {
 
 /// A death notice in a watcher's system queue.
 struct down_envelope final : envelope
@@ -682,7 +682,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
             thrown = std::current_exception();
             try
             {
-                failure = describe(thrown);
+                failure = describe_exception(thrown);
             }
             catch(...)
             {
@@ -800,7 +800,7 @@ void actor_cell::end_incarnation(directive reported) noexcept
         {
             try
             {
-                sys_->report_failure(*this, describe(std::current_exception()), reported);
+                sys_->report_failure(*this, describe_exception(std::current_exception()), reported);
             }
             catch(...)
             {
@@ -848,7 +848,7 @@ bool actor_cell::recreate(std::string& what) noexcept
     {
         try
         {
-            what = describe(std::current_exception());
+            what = describe_exception(std::current_exception());
         }
         catch(...)
         {
@@ -911,7 +911,7 @@ void actor_cell::do_start() noexcept
             ep = std::current_exception();
             try
             {
-                what = describe(ep);
+                what = describe_exception(ep);
             }
             catch(...)
             {
@@ -1071,7 +1071,7 @@ void actor_cell::do_stop(exit_reason why, std::string what) noexcept
         {
             try
             {
-                sys_->report_failure(*this, describe(std::current_exception()), directive::stop);
+                sys_->report_failure(*this, describe_exception(std::current_exception()), directive::stop);
             }
             catch(...)
             {
@@ -1117,7 +1117,7 @@ bool actor_cell::renew() noexcept
     {
         try
         {
-            sys_->report_failure(*this, describe(std::current_exception()), directive::restart);
+            sys_->report_failure(*this, describe_exception(std::current_exception()), directive::restart);
         }
         catch(...)
         {

@@ -16,7 +16,6 @@
 
 namespace spindle {
 namespace detail {
-namespace {
 
 actor_state state_of(actor_cell const& c) noexcept
 {
@@ -30,6 +29,8 @@ actor_state state_of(actor_cell const& c) noexcept
     }
     return actor_state::running;
 }
+
+namespace {
 
 struct walker
 {

@@ -83,35 +83,6 @@ std::string describe_child(actor_cell const& c)
     return s;
 }
 
-std::string describe_exception(std::exception_ptr ep)
-{
-    try
-    {
-        std::rethrow_exception(ep);
-    }
-    catch(std::exception const& e)
-    {
-        return readable_type_name(typeid(e)) + ": " + e.what();
-    }
-    catch(...)
-    {
-        return "non-standard exception";
-    }
-}
-
-actor_state state_of(actor_cell const& c) noexcept
-{
-    switch(c.state())
-    {
-    case cell_state::starting: return actor_state::starting;
-    case cell_state::running: return actor_state::running;
-    case cell_state::stopping: return actor_state::stopping;
-    case cell_state::stopped: return actor_state::stopped;
-    case cell_state::suspended: return actor_state::restarting;
-    }
-    return actor_state::running;
-}
-
 std::string ns_text(std::chrono::nanoseconds d)
 {
     return std::to_string(d.count()) + " ns";

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -167,6 +168,12 @@ std::string type_name(actor_cell const& c);
 
 /// A demangled type name without `(anonymous namespace)::` parts, for texts users read.
 std::string readable_type_name(std::type_info const& t);
+
+/// "type: what" of a thrown exception, for failure reports.
+std::string describe_exception(std::exception_ptr ep);
+
+/// An actor's state as introspection reports it.
+actor_state state_of(actor_cell const& c) noexcept;
 
 struct system_state : std::enable_shared_from_this<system_state>
 {
