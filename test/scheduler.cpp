@@ -532,7 +532,6 @@ struct poke
 };
 struct hold_thread
 {
-    spindle::actor_ref<struct pokee> partner;
 };
 
 struct pokee : spindle::actor<pokee, poke>
@@ -552,9 +551,11 @@ struct thread_blocker : spindle::actor<thread_blocker, hold_thread>
         : answered(std::move(a)), seen_while_blocked(std::move(s))
     {
     }
-    void on(hold_thread const& h)
+    void on(hold_thread const&)
     {
-        h.partner.tell(poke{}); // queued on this worker: the only actor there
+        // spawned and told from here, the partner is queued on this worker
+        // (the only actor there), whatever ran where before
+        system().spawn<pokee>(answered).tell(poke{});
         auto const end = std::chrono::steady_clock::now() + failure_timeout;
         while(!answered->load() && std::chrono::steady_clock::now() < end)
             std::this_thread::sleep_for(1ms); // blocks the worker thread, not a fiber
@@ -571,10 +572,9 @@ BOOST_AUTO_TEST_CASE(an_actor_queued_behind_a_thread_blocking_handler_is_taken_b
     spindle::system sys(workers(2));
     auto answered = std::make_shared<std::atomic<bool>>(false);
     auto seen = std::make_shared<std::atomic<bool>>(false);
-    auto partner = sys.spawn<pokee>(answered);
     auto blocker = sys.spawn<thread_blocker>(answered, seen);
     thread_blocker::done.store(false);
-    blocker.tell(hold_thread{partner});
+    blocker.tell(hold_thread{});
     // the partner is the single actor queued on a worker stuck in a handler:
     // the idle worker must take it, or it waits until the handler gives up
     // (after failure_timeout, when this check fails)
