@@ -237,6 +237,13 @@ public:
     std::atomic<std::uint64_t> monitored_{0};
     /// Why connect() failed, for the exception's text.
     std::string problem_;
+    /// Set by cnats' closed callback, the last it makes for a connection:
+    /// close() waits for it before the object can go, because cnats runs
+    /// the disconnected and closed callbacks on its own thread after
+    /// natsConnection_Close has returned.
+    std::mutex conn_closed_mtx_;
+    std::condition_variable conn_closed_cv_;
+    bool conn_closed_ = false;
     std::atomic<int> subs_alive_{0};
 
     std::mutex hb_mutex_;
@@ -441,6 +448,14 @@ void on_reconnected(natsConnection*, void* closure)
     n->send_heartbeat(false);
 }
 
+void on_closed(natsConnection*, void* closure)
+{
+    auto* n = static_cast<node_impl*>(closure);
+    std::lock_guard lk(n->conn_closed_mtx_);
+    n->conn_closed_ = true;
+    n->conn_closed_cv_.notify_all();
+}
+
 void on_sub_complete(void* closure)
 {
     static_cast<node_impl*>(closure)->subs_alive_.fetch_sub(1, std::memory_order_acq_rel);
@@ -512,6 +527,8 @@ void node_impl::connect(boost::system::error_code& ec)
         s = natsOptions_SetDisconnectedCB(o.o, &on_disconnected, this);
     if(s == NATS_OK)
         s = natsOptions_SetReconnectedCB(o.o, &on_reconnected, this);
+    if(s == NATS_OK)
+        s = natsOptions_SetClosedCB(o.o, &on_closed, this);
     if(s != NATS_OK)
     {
         problem_ = std::string("cnats refused the options: ") + nats_GetLastError(nullptr);
@@ -630,6 +647,11 @@ void node_impl::close() noexcept
                     natsSubscription_Unsubscribe(p->sub);
         }
         natsConnection_Close(conn_);
+        {
+            // the connection's last callback has run before this object can go
+            std::unique_lock lk(conn_closed_mtx_);
+            conn_closed_cv_.wait_for(lk, std::chrono::seconds(10), [this] { return conn_closed_; });
+        }
         // every subscription's callback has returned before the maps go
         while(subs_alive_.load(std::memory_order_acquire) > 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
