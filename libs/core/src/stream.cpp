@@ -212,7 +212,7 @@ bool stage_base::backoff(std::size_t n)
 bool actors_waiting_here() noexcept
 {
     worker const* w = current_worker();
-    return w && w->qlen_.load(std::memory_order_relaxed) > 0;
+    return w && w->rq_.size() > 0;
 }
 
 void fail_sink(stage_base& s, stream_error e, char const* what) noexcept

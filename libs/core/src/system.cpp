@@ -77,10 +77,10 @@ void system_state::stall_monitor_main() noexcept
             worker& w = *workers_[i];
             bool const busy = w.busy_.load(std::memory_order_relaxed);
             std::uint64_t const a = w.activations_.load(std::memory_order_relaxed);
-            if(busy || w.qlen_.load(std::memory_order_relaxed) > 0)
+            if(busy || w.rq_.size() > 0)
                 idle = false;
             // stuck in the same activation, with an actor waiting behind it
-            if(busy && a == seen[i] && w.qlen_.load(std::memory_order_relaxed) > 0 &&
+            if(busy && a == seen[i] && w.rq_.size() > 0 &&
                sleepers_.load(std::memory_order_relaxed) > 0)
                 wake_sleeper(&w);
             seen[i] = a;

@@ -19,6 +19,7 @@
 #include <spindle/timer.hpp>
 
 #include "message_tally.hpp"
+#include "run_queue.hpp"
 
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/condition_variable.hpp>
@@ -67,10 +68,7 @@ struct worker
     unsigned index_;
 
     // --- the run queue: touched by other threads (pushes, steals) ---
-    alignas(SPINDLE_CACHELINE) spinlock qlock_;
-    actor_cell* qhead_ = nullptr;
-    actor_cell* qtail_ = nullptr;
-    std::atomic<std::uint32_t> qlen_{0};
+    run_queue rq_;
 
     // --- sleeping and waking ---
     alignas(SPINDLE_CACHELINE) std::atomic<bool> notified_{false};
@@ -85,6 +83,9 @@ struct worker
     bool spawn_requested_ = false;
     bool exited_ = false;
     unsigned runners_alive_ = 0;
+    /// Activations in a row of actors taken from the run queue's stack
+    /// (see @ref push_local).
+    unsigned stack_streak_ = 0;
     // written by the owner only (load + store), read by anyone
     std::atomic<std::uint64_t> messages_{0};
     std::atomic<std::uint64_t> activations_{0};
@@ -124,7 +125,19 @@ struct worker
     void runner_main() noexcept;
     void start_runner();
 
+    /** Local wake-ups run in at most this many activations in a row from
+        the run queue's stack; the next one joins the FIFO queue, behind
+        every actor waiting there (Go's runnext bounds its inherited time
+        slice for the same reason: a local ping-pong must not starve the
+        queue).
+    */
+    static constexpr unsigned stack_limit = 64;
+
+    /// Queues an actor woken by a handler of this worker (stack, LIFO, bounded by `stack_limit`).
     void push_local(actor_cell* c) noexcept;
+    /// Re-queues an actor that used up its budget with mail left (FIFO).
+    void push_later(actor_cell* c) noexcept;
+    /// Queues an actor woken from another thread (FIFO) and wakes this worker.
     void push_remote(actor_cell* c) noexcept;
     actor_cell* pop_local() noexcept;
     actor_cell* steal() noexcept;

@@ -266,7 +266,7 @@ void worker::runner_main() noexcept
             props->cell = tl_current_cell = nullptr;
         bump(messages_, handled);
         if(r == actor_cell::run_result::more)
-            push_local(c);
+            push_later(c);
         else if(r == actor_cell::run_result::stopped)
             sys_->retire(c);
         // Let other ready fibers run (a handler resumed after blocking), and
@@ -286,7 +286,7 @@ context* worker::pick_parked() noexcept
 {
     context* const active = context::active();
     bool const ending = stop_.load(std::memory_order_relaxed) || abandon_.load(std::memory_order_relaxed);
-    bool const work = qlen_.load(std::memory_order_relaxed) > 0 || stealable();
+    bool const work = rq_.size() > 0 || stealable();
     if(work || ending)
     {
         for(std::size_t i = idle_runners_.size(); i-- > 0;)
@@ -316,39 +316,35 @@ context* worker::pick_parked() noexcept
 
 bool worker::can_run_now() const noexcept
 {
-    return (qlen_.load(std::memory_order_relaxed) > 0 || stealable()) &&
+    return (rq_.size() > 0 || stealable()) &&
            (!idle_runners_.empty() || main_parked_);
 }
 
 void worker::push_local(actor_cell* c) noexcept
 {
-    c->run_next_ = nullptr;
-    qlock_.lock();
-    if(qtail_)
-        qtail_->run_next_ = c;
+    std::uint32_t n;
+    if(stack_streak_ < stack_limit)
+        n = rq_.push_front(c);
     else
-        qhead_ = c;
-    qtail_ = c;
-    std::uint32_t const n = qlen_.load(std::memory_order_relaxed) + 1;
-    qlen_.store(n, std::memory_order_relaxed);
-    qlock_.unlock();
+    {
+        stack_streak_ = 0;
+        n = rq_.push_back(c);
+    }
     // more work than this worker can start right now: let a sleeper steal
+    if(n >= 2 && sys_->sleepers_.load(std::memory_order_relaxed) > 0)
+        sys_->wake_sleeper(this);
+}
+
+void worker::push_later(actor_cell* c) noexcept
+{
+    std::uint32_t const n = rq_.push_back(c);
     if(n >= 2 && sys_->sleepers_.load(std::memory_order_relaxed) > 0)
         sys_->wake_sleeper(this);
 }
 
 void worker::push_remote(actor_cell* c) noexcept
 {
-    c->run_next_ = nullptr;
-    qlock_.lock();
-    if(qtail_)
-        qtail_->run_next_ = c;
-    else
-        qhead_ = c;
-    qtail_ = c;
-    std::uint32_t const n = qlen_.load(std::memory_order_relaxed) + 1;
-    qlen_.store(n, std::memory_order_seq_cst);
-    qlock_.unlock();
+    std::uint32_t const n = rq_.push_back(c);
     wake();
     // this worker may be busy in a long handler: let a sleeper steal the rest
     if(n >= 2 && sys_->sleepers_.load(std::memory_order_seq_cst) > 0)
@@ -357,18 +353,10 @@ void worker::push_remote(actor_cell* c) noexcept
 
 actor_cell* worker::pop_local() noexcept
 {
-    if(qlen_.load(std::memory_order_relaxed) == 0)
-        return nullptr;
-    qlock_.lock();
-    actor_cell* c = qhead_;
+    bool from_stack = false;
+    actor_cell* c = rq_.pop(from_stack);
     if(c)
-    {
-        qhead_ = c->run_next_;
-        if(!qhead_)
-            qtail_ = nullptr;
-        qlen_.store(qlen_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    }
-    qlock_.unlock();
+        stack_streak_ = from_stack ? stack_streak_ + 1 : 0;
     return c;
 }
 
@@ -389,7 +377,7 @@ bool worker::stalled(worker const& v) const noexcept
 
 bool worker::can_steal_from(worker const& v) const noexcept
 {
-    auto const n = v.qlen_.load(std::memory_order_relaxed);
+    auto const n = v.rq_.size();
     return n >= 2 || (n == 1 && stalled(v));
 }
 
@@ -397,7 +385,7 @@ bool worker::others_may_stall() const noexcept
 {
     for(auto const& v : sys_->workers_)
         if(v.get() != this &&
-           (v->busy_.load(std::memory_order_relaxed) || v->qlen_.load(std::memory_order_relaxed) > 0))
+           (v->busy_.load(std::memory_order_relaxed) || v->rq_.size() > 0))
             return true;
     return false;
 }
@@ -422,18 +410,8 @@ actor_cell* worker::steal() noexcept
         worker& v = *sys_->workers_[(index_ + k) % n];
         if(!can_steal_from(v))
             continue;
-        if(!v.qlock_.try_lock())
-            continue;
-        actor_cell* c = nullptr;
-        if(v.qlen_.load(std::memory_order_relaxed) >= 1)
-        {
-            c = v.qhead_;
-            v.qhead_ = c->run_next_;
-            if(!v.qhead_)
-                v.qtail_ = nullptr;
-            v.qlen_.store(v.qlen_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-        }
-        v.qlock_.unlock();
+        // can_steal_from said 1 only for a stalled victim
+        actor_cell* c = v.rq_.steal(1);
         if(c)
         {
             bump(steals_);
@@ -489,7 +467,7 @@ void worker::idle_wait(std::chrono::steady_clock::time_point tp) noexcept
     sleeping_.store(true, std::memory_order_seq_cst);
     sys_->sleepers_.fetch_add(1, std::memory_order_seq_cst);
     auto const ready = [this] {
-        return notified_.load(std::memory_order_seq_cst) || qlen_.load(std::memory_order_seq_cst) > 0;
+        return notified_.load(std::memory_order_seq_cst) || rq_.size(std::memory_order_seq_cst) > 0;
     };
     if(tp == clock::time_point::max())
         sleep_cv_.wait(lk, ready);
