@@ -9,13 +9,15 @@
 #include <spindle/detail/config.hpp>
 #include <spindle/detail/reply.hpp>
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/detail/wait_queue.hpp>
 #include <spindle/error.hpp>
 
-#include <boost/fiber/future.hpp>
 #include <boost/intrusive_ptr.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <utility>
 
@@ -23,29 +25,61 @@ namespace spindle {
 
 namespace detail {
 
-template<class R>
-class promise_reply;
-
-/// The reply state behind an @ref ask_future: a fiber promise.
+/** The reply state behind an @ref ask_future: the reply and at most one
+    parked waiter, under one spinlock. Waiting goes through core's one
+    parking primitive (`detail::park`), which parks a fiber or blocks a
+    plain thread, takes a stop token, and holds the one fix for
+    Boost.Fiber #319 (a waker still inside `notify` when the waiter leaves).
+*/
 template<class R>
 class promise_reply final : public reply_state<R>
 {
-    boost::fibers::promise<boost::system::result<R>> p_;
+    mutable spinlock lock_;
+    mutable wait_queue waiters_;
+    std::optional<boost::system::result<R>> value_; // set once, under lock_
 
     void deliver(boost::system::result<R>&& r) noexcept override
     {
-        try
+        wake_batch woken; // wakes after the guard below unlocks
+        std::lock_guard<spinlock> lk(lock_);
+        value_.emplace(std::move(r));
+        woken.complete_all(waiters_, wake_status::done);
+    }
+
+    /// Parks until the reply is there; false if `st` was triggered first.
+    bool park_until_ready(std::stop_token const& st) const
+    {
+        std::unique_lock<spinlock> lk(lock_);
+        while(!value_)
         {
-            p_.set_value(std::move(r));
+            wait_node n;
+            n.lock_ = &lock_;
+            waiters_.push_back(n);
+            if(park(lk, n, wait_deadline::never(), st) == wake_status::cancelled)
+                return false;
+            lk.lock();
         }
-        catch(...)
-        {
-            // set_value throws only if already satisfied, which complete() excludes
-        }
+        return true;
     }
 
 public:
-    boost::fibers::future<boost::system::result<R>> get_future() { return p_.get_future(); }
+    /** Waits for the reply and takes it. A stop requested through `st`
+        first completes the ask with `error::cancelled` (a reply arriving
+        later is discarded).
+    */
+    boost::system::result<R> take(std::stop_token const& st)
+    {
+        if(!park_until_ready(st))
+        {
+            this->complete(boost::system::result<R>(boost::system::in_place_error, error::cancelled));
+            park_until_ready({}); // the cancellation, or the reply that won the race
+        }
+        std::lock_guard<spinlock> lk(lock_);
+        return std::move(*value_);
+    }
+
+    /// Waits until the reply is there.
+    void wait() const { park_until_ready({}); }
 };
 
 } // namespace detail
@@ -74,7 +108,6 @@ public:
 template<class R>
 class ask_future
 {
-    boost::fibers::future<boost::system::result<R>> f_;
     boost::intrusive_ptr<detail::promise_reply<R>> state_;
 
 public:
@@ -85,27 +118,16 @@ public:
     ask_future() = default;
 
     /// Wraps the reply state of an ask (used by the runtime).
-    explicit ask_future(detail::promise_reply<R>* st) : f_(st->get_future()), state_(st) {}
+    explicit ask_future(detail::promise_reply<R>* st) : state_(st) {}
 
     /// True until the result has been taken.
-    bool valid() const noexcept { return f_.valid(); }
+    bool valid() const noexcept { return state_ != nullptr; }
 
     /** Waits for the reply and returns it without throwing.
 
         @return The reply or the error; the future becomes invalid.
     */
-    boost::system::result<R> result()
-    {
-        if(!f_.valid())
-            return boost::system::result<R>(boost::system::in_place_error, error::no_reply);
-        auto r = f_.get();
-        // see reply_state::delivered: the completer may still be inside
-        // Boost.Fiber's wake-up of this thread for a few instructions
-        if(state_)
-            detail::spin_until([this] { return state_->delivered(); });
-        state_.reset();
-        return r;
-    }
+    boost::system::result<R> result() { return result(std::stop_token{}); }
 
     /** Waits for the reply, or until `stop` is requested: then the ask ends
         at once with `error::cancelled` (the request may still reach the
@@ -113,17 +135,16 @@ public:
         own stop token, so a cancelled or timed-out task does not wait for
         the ask's timeout.
 
-        @return The reply, the error, or `error::cancelled`.
+        @return The reply, the error, or `error::cancelled`; the future
+        becomes invalid.
     */
     boost::system::result<R> result(std::stop_token stop)
     {
-        if(!f_.valid())
+        if(!state_)
             return boost::system::result<R>(boost::system::in_place_error, error::no_reply);
-        boost::intrusive_ptr<detail::promise_reply<R>> st = state_;
-        std::stop_callback on_stop(std::move(stop), [st]() noexcept {
-            st->complete(boost::system::result<R>(boost::system::in_place_error, error::cancelled));
-        });
-        return result();
+        auto r = state_->take(stop);
+        state_.reset();
+        return r;
     }
 
     /** Waits for the reply or for `stop` (see `result(std::stop_token)`).
@@ -178,8 +199,8 @@ public:
     /** Waits until the reply is there (or the future is empty). */
     void wait() const
     {
-        if(f_.valid())
-            f_.wait();
+        if(state_)
+            state_->wait();
     }
 };
 

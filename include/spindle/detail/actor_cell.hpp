@@ -10,6 +10,8 @@
 #include <spindle/actor.hpp>
 #include <spindle/detail/cell_proxy.hpp>
 #include <spindle/detail/envelope.hpp>
+#include <spindle/detail/mailbox.hpp>
+#include <spindle/detail/restart_window.hpp>
 #include <spindle/detail/spinlock.hpp>
 #include <spindle/enums.hpp>
 #include <spindle/id.hpp>
@@ -34,7 +36,6 @@ class actor_base;
 namespace detail {
 
 struct system_state;
-struct mailbox_waiters;
 class message_tally;
 template<class T>
 class completion_state;
@@ -60,7 +61,7 @@ struct cell_ext
     std::vector<boost::intrusive_ptr<actor_cell>> children;
     std::atomic<supervision_strategy> strategy{supervision_strategy::one_for_one};
     /// The root guardian's restart times of this actor (its own fiber only).
-    std::vector<std::chrono::steady_clock::time_point> restart_times;
+    restart_window restart_times;
     /// Acknowledgements of suspend / resume / terminate requests and of the
     /// first start (under the lock).
     std::array<std::shared_ptr<completion_state<void>>, 4> acks;
@@ -112,12 +113,13 @@ public:
 
 private:
     std::atomic<std::uint32_t> refs_{1};
-    spinlock lock_; ///< guards everything below up to `sys_`
-    bool scheduled_ = false; ///< queued on a worker or running
-    bool closed_ = false;    ///< no more user messages accepted
-    std::uint8_t sys_flags_ = 0;
-    bool suspended_ = false; ///< waiting for its supervisor: only flags are handled
-    bool started_ = false;   ///< the first `pre_start` has returned
+    /// Guards the lifecycle data: `started_`, the watchers, and the
+    /// acknowledgements and texts in `cell_ext` (never the mail: the
+    /// mailbox has its own lock).
+    spinlock lock_;
+    bool started_ = false; ///< the first `pre_start` has returned
+    bool watchers_notified_ = false;
+    exit_reason exit_reason_ = exit_reason::normal;
 
 public:
     std::uint16_t home_ = 0; ///< worker that ran it last
@@ -125,17 +127,8 @@ public:
 
 private:
     std::atomic<cell_state> state_{cell_state::starting};
-    std::atomic<std::uint32_t> size_{0}; ///< queued user messages (written under lock_)
-    std::uint32_t capacity_ = 0;
-    overflow_policy policy_ = overflow_policy::fail;
-    envelope* head_ = nullptr;
-    envelope* tail_ = nullptr;
-    envelope* sys_head_ = nullptr; ///< system messages (down notices): first, never bounded
-    envelope* sys_tail_ = nullptr;
-    mailbox_waiters* waiters_ = nullptr; ///< only for overflow_policy::block
+    mailbox mb_;
     std::vector<boost::intrusive_ptr<actor_cell>>* watchers_ = nullptr; ///< monitors of this actor
-    bool watchers_notified_ = false;
-    exit_reason exit_reason_ = exit_reason::normal;
     std::unique_ptr<std::string> exit_what_; ///< failure text, kept for late monitors
 
 public:
@@ -154,7 +147,7 @@ public:
     std::atomic<cell_ext*> ext_{nullptr};
     actor_id id_;
 
-    /// System-message flags carried beside the mailbox.
+    /// System flags raised in the mailbox (see `mailbox::raise`).
     static constexpr std::uint8_t flag_start = 1;
     static constexpr std::uint8_t flag_stop = 2;      ///< stop asked through a reference or by the system
     static constexpr std::uint8_t flag_terminate = 4; ///< final stop by the supervisor or shutdown
@@ -274,10 +267,7 @@ public:
     cell_state state() const noexcept { return state_.load(std::memory_order_acquire); }
 
     /// Queued user messages (a racy snapshot, for introspection).
-    std::uint32_t depth() const noexcept
-    {
-        return size_.load(std::memory_order_relaxed);
-    }
+    std::uint32_t depth() const noexcept { return mb_.depth(); }
 
     std::string const* name() const noexcept { return name_.get(); }
 
@@ -307,7 +297,8 @@ private:
     void notify_watchers() noexcept;
     void do_restart() noexcept;
     void close_and_drain() noexcept;
-    send_status post_blocking(envelope* e) noexcept;
+    /// Dead letters (`actor_stopped`) for a list of user messages.
+    void dead_letter_list(envelope* e) noexcept;
     /// A full mailbox refuses `e` (fail, block): counted, a dead letter.
     send_status refuse(envelope* e) noexcept;
     /// A full mailbox drops `e` (drop_newest, drop_oldest): counted, a dead letter.

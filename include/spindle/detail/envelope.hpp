@@ -12,6 +12,7 @@
 #include <spindle/id.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <typeinfo>
 
@@ -63,10 +64,33 @@ struct envelope_vtable
     void (*destroy)(envelope* e) noexcept = nullptr;
 };
 
-/// A queued message: an intrusive link, its table, the sender, the trace
-/// context, then the typed payload.
+/** Memory for an envelope of `size` bytes: from the calling thread's
+    cache of freed envelopes of its size class (16-byte classes up to 256
+    bytes), else from the global allocator. Never returns null (throws
+    `std::bad_alloc` like `operator new`).
+*/
+SPINDLE_DECL void* envelope_allocate(std::size_t size);
+
+/** Returns an envelope's memory to the calling thread's cache (bounded per
+    size class; beyond it, and for large envelopes, to the global
+    allocator). Any thread may free what another allocated.
+*/
+SPINDLE_DECL void envelope_deallocate(void* p, std::size_t size) noexcept;
+
+/** A queued message: an intrusive link, its table, the sender, the trace
+    context, then the typed payload.
+
+    Envelopes are allocated through @ref envelope_allocate (class-specific
+    `operator new`), so sending a message does not call the global
+    allocator on the common path. Every envelope type derives from this one
+    and is deleted through its own type (the tables' `invoke`, `discard`
+    and `destroy`), which gives the sized `operator delete` its size.
+*/
 struct envelope
 {
+    static void* operator new(std::size_t size) { return envelope_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { envelope_deallocate(p, size); }
+
     envelope* next_ = nullptr;
     envelope_vtable const* vtable_ = nullptr;
     /// The actor whose handler sent it (set when it is posted), nil if it

@@ -30,7 +30,6 @@ class reply_state
 {
     std::atomic<std::uint32_t> refs_{1};
     std::atomic<bool> done_{false};
-    std::atomic<bool> delivered_{false};
     timer_service* timers_ = nullptr;
     timer_id timer_{};
 
@@ -60,18 +59,10 @@ public:
         if(timers_ && !from_timer)
             timers_->cancel(timer_);
         deliver(std::move(r));
-        delivered_.store(true, std::memory_order_release);
         return true;
     }
 
     bool done() const noexcept { return done_.load(std::memory_order_acquire); }
-
-    /** True once `deliver` has returned. A waiter woken by `deliver` may
-        still see the waking thread inside Boost.Fiber's scheduler code for a
-        moment (boostorg/fiber#319); a plain thread that exits right after
-        its wait must not free its scheduler under it, so it waits for this.
-    */
-    bool delivered() const noexcept { return delivered_.load(std::memory_order_acquire); }
 
     friend void intrusive_ptr_add_ref(reply_state* p) noexcept
     {

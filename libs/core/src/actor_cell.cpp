@@ -36,85 +36,11 @@ std::string describe_exception(std::exception_ptr ep)
     }
 }
 
-namespace {
-
-/// A death notice in a watcher's system queue.
-struct down_envelope final : envelope
-{
-    down d_;
-
-    explicit down_envelope(down d) : d_(std::move(d)) { vtable_ = &table; }
-
-    static void invoke(envelope* e, actor_base& self)
-    {
-        std::unique_ptr<down_envelope> p(static_cast<down_envelope*>(e));
-        self.on_down(p->d_);
-    }
-
-    static void discard(envelope* e, error) noexcept { delete static_cast<down_envelope*>(e); }
-
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(down), nullptr};
-};
-
-/// The type reported for supervision notices.
-struct supervision_notice
-{
-};
-
-/// A child's notice to its supervisor that it ended (system queue).
-struct child_exit_envelope final : envelope
-{
-    boost::intrusive_ptr<actor_cell> child_;
-    exit_reason why_;
-    std::string what_;
-    std::uint32_t incarnation_;
-    directive decided_;
-
-    child_exit_envelope(actor_cell* c, exit_reason why, std::string what, std::uint32_t inc, directive d)
-        : child_(c), why_(why), what_(std::move(what)), incarnation_(inc), decided_(d)
-    {
-        vtable_ = &table;
-    }
-
-    static void invoke(envelope* e, actor_base& self)
-    {
-        std::unique_ptr<child_exit_envelope> p(static_cast<child_exit_envelope*>(e));
-        supervisor_child_exit(self, p->child_.get(), p->why_, std::move(p->what_), p->incarnation_, p->decided_);
-    }
-
-    static void discard(envelope* e, error) noexcept
-    {
-        // the supervisor is gone: nobody will decide, so the child ends here
-        std::unique_ptr<child_exit_envelope> p(static_cast<child_exit_envelope*>(e));
-        p->child_->request(actor_cell::flag_terminate, p->why_, std::move(p->what_));
-    }
-
-    static constexpr envelope_vtable table{&invoke, &discard, &typeid(supervision_notice), nullptr};
-};
-
-void discard_list(envelope* e) noexcept
-{
-    while(e)
-    {
-        envelope* n = e->next_;
-        e->vtable_->discard(e, error::actor_stopped);
-        e = n;
-    }
-}
-
-} // namespace
-
 actor_cell::actor_cell(std::shared_ptr<system_state> sys, mailbox_options const& mb)
-    : capacity_(mb.capacity)
-    , policy_(mb.policy)
+    : mb_(mb)
     , sys_(std::move(sys))
     , id_(actor_id::generate())
 {
-    if(capacity_ > 0 && policy_ == overflow_policy::block)
-    {
-        waiters_ = new mailbox_waiters;
-        waiters_->timeout = mb.block_timeout;
-    }
 }
 
 boost::intrusive_ptr<actor_cell> actor_cell::make_proxy(system_state& sys, cell_proxy* proxy, actor_id const& id,
@@ -127,20 +53,16 @@ boost::intrusive_ptr<actor_cell> actor_cell::make_proxy(system_state& sys, cell_
     if(!name.empty())
         c->name_ = std::make_unique<std::string const>(name);
     c->started_ = true;
-    c->scheduled_ = true; // never queued on a worker
+    c->mb_.never_schedule(); // never queued on a worker
     c->state_.store(cell_state::running, std::memory_order_release);
     return c;
 }
 
 void actor_cell::end_proxy(exit_reason why, std::string what) noexcept
 {
-    lock_.lock();
-    if(closed_)
-    {
-        lock_.unlock();
+    if(!mb_.close().was_open)
         return;
-    }
-    closed_ = true;
+    lock_.lock();
     exit_reason_ = why;
     if(!what.empty())
     {
@@ -160,14 +82,13 @@ void actor_cell::end_proxy(exit_reason why, std::string what) noexcept
 
 void actor_cell::abandon() noexcept
 {
-    lock_.lock();
-    closed_ = true;
-    envelope* e = head_;
-    head_ = tail_ = nullptr;
-    size_.store(0, std::memory_order_relaxed);
-    lock_.unlock();
-    if(waiters_)
-        waiters_->cv.notify_all(); // blocked senders see the closed mailbox
+    auto const d = mb_.close();
+    mailbox::discard(d.system);
+    dead_letter_list(d.user);
+}
+
+void actor_cell::dead_letter_list(envelope* e) noexcept
+{
     while(e)
     {
         envelope* n = e->next_;
@@ -185,110 +106,28 @@ actor_cell::~actor_cell()
 {
     if(proxy_)
         proxy_->release(*this);
-    // a cell dies only when stopped (mailbox drained) or never started
-    for(envelope* e = head_; e;)
-    {
-        envelope* n = e->next_;
-        e->vtable_->discard(e, error::actor_stopped);
-        e = n;
-    }
-    discard_list(sys_head_);
+    // a cell dies only when stopped (mailbox drained) or never started: the
+    // mailbox discards whatever a never-started cell still holds
     delete behavior_;
     if(factory_)
         factory_->release();
-    delete waiters_;
     delete watchers_;
     delete ext_.load(std::memory_order_relaxed);
 }
 
 void actor_cell::post_system(envelope* e) noexcept
 {
-    e->next_ = nullptr;
-    lock_.lock();
-    if(closed_)
+    switch(mb_.push_system(e))
     {
-        lock_.unlock();
-        e->vtable_->discard(e, error::actor_stopped);
-        return;
-    }
-    if(sys_tail_)
-        sys_tail_->next_ = e;
-    else
-        sys_head_ = e;
-    sys_tail_ = e;
-    bool const wake = !scheduled_;
-    scheduled_ = true;
-    lock_.unlock();
-    if(wake)
+    case push_result::ok_schedule:
         sys_->schedule(this);
-}
-
-void actor_cell::add_watcher(actor_cell* watcher)
-{
-    lock_.lock();
-    if(!watchers_notified_)
-    {
-        try
-        {
-            if(!watchers_)
-                watchers_ = new std::vector<boost::intrusive_ptr<actor_cell>>;
-            watchers_->emplace_back(watcher);
-        }
-        catch(...)
-        {
-            lock_.unlock();
-            throw;
-        }
-        lock_.unlock();
-        if(proxy_)
-            proxy_->watched(*this);
-        return;
+        break;
+    case push_result::closed:
+        e->vtable_->discard(e, error::actor_stopped);
+        break;
+    default:
+        break;
     }
-    lock_.unlock();
-    // already stopped: the notice goes out now, with the recorded reason
-    watcher->post_system(new down_envelope(down{id_, exit_reason_, exit_what_ ? *exit_what_ : std::string()}));
-}
-
-void actor_cell::remove_watcher(actor_cell* watcher) noexcept
-{
-    boost::intrusive_ptr<actor_cell> released; // released outside the lock
-    lock_.lock();
-    if(watchers_)
-    {
-        for(auto it = watchers_->begin(); it != watchers_->end(); ++it)
-        {
-            if(it->get() == watcher)
-            {
-                released = std::move(*it);
-                watchers_->erase(it);
-                break;
-            }
-        }
-    }
-    lock_.unlock();
-}
-
-void actor_cell::notify_watchers() noexcept
-{
-    lock_.lock();
-    watchers_notified_ = true;
-    auto* list = watchers_;
-    watchers_ = nullptr;
-    lock_.unlock();
-    if(!list)
-        return;
-    for(auto& w : *list)
-    {
-        try
-        {
-            w->post_system(new down_envelope(down{id_, exit_reason_, exit_what_ ? *exit_what_ : std::string()}));
-        }
-        catch(...)
-        {
-            // out of memory: this watcher misses its notice; nothing else is lost
-        }
-    }
-    delete list;
 }
 
 void actor_cell::set_behavior(actor_base* b) noexcept
@@ -306,52 +145,26 @@ send_status actor_cell::post(envelope* e, bool may_block) noexcept
     if(proxy_) [[unlikely]]
         return proxy_->post(*this, e, may_block);
     envelope* evicted = nullptr;
-    lock_.lock();
-    if(closed_)
+    switch(may_block ? mb_.push_wait(e, evicted) : mb_.push(e, evicted))
     {
-        lock_.unlock();
-        sys_->dead_letter_(e, *this, error::actor_stopped);
-        return send_status::stopped;
-    }
-    if(capacity_ != 0 && size_.load(std::memory_order_relaxed) >= capacity_)
-    {
-        switch(policy_)
-        {
-        case overflow_policy::fail:
-            lock_.unlock();
-            return refuse(e);
-        case overflow_policy::drop_newest:
-            lock_.unlock();
-            return drop(e);
-        case overflow_policy::block:
-            lock_.unlock();
-            if(!may_block)
-                return refuse(e);
-            return post_blocking(e);
-        case overflow_policy::drop_oldest:
-            evicted = head_;
-            head_ = evicted->next_;
-            if(!head_)
-                tail_ = nullptr;
-            size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-            break;
-        }
-    }
-    e->next_ = nullptr;
-    if(tail_)
-        tail_->next_ = e;
-    else
-        head_ = e;
-    tail_ = e;
-    size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    bool const wake = !scheduled_;
-    scheduled_ = true;
-    lock_.unlock();
-    if(evicted)
-        drop(evicted);
-    if(wake)
+    case push_result::ok_schedule:
+        if(evicted)
+            drop(evicted);
         sys_->schedule(this);
-    return send_status::ok;
+        return send_status::ok;
+    case push_result::ok:
+        if(evicted)
+            drop(evicted);
+        return send_status::ok;
+    case push_result::refused:
+        return refuse(e);
+    case push_result::dropped:
+        return drop(e);
+    case push_result::closed:
+        break;
+    }
+    sys_->dead_letter_(e, *this, error::actor_stopped);
+    return send_status::stopped;
 }
 
 send_status actor_cell::refuse(envelope* e) noexcept
@@ -386,43 +199,6 @@ send_status actor_cell::drop(envelope* e) noexcept
     return send_status::dropped;
 }
 
-send_status actor_cell::post_blocking(envelope* e) noexcept
-{
-    auto const deadline = std::chrono::steady_clock::now() + waiters_->timeout;
-    std::unique_lock lk(lock_);
-    while(!closed_ && size_.load(std::memory_order_relaxed) >= capacity_)
-    {
-        waiters_->count.fetch_add(1, std::memory_order_relaxed);
-        auto st = waiters_->cv.wait_until(lk, deadline);
-        waiters_->count.fetch_sub(1, std::memory_order_relaxed);
-        if(st == boost::fibers::cv_status::timeout && !closed_ &&
-           size_.load(std::memory_order_relaxed) >= capacity_)
-        {
-            lk.unlock();
-            return refuse(e);
-        }
-    }
-    if(closed_)
-    {
-        lk.unlock();
-        sys_->dead_letter_(e, *this, error::actor_stopped);
-        return send_status::stopped;
-    }
-    e->next_ = nullptr;
-    if(tail_)
-        tail_->next_ = e;
-    else
-        head_ = e;
-    tail_ = e;
-    size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    bool const wake = !scheduled_;
-    scheduled_ = true;
-    lk.unlock();
-    if(wake)
-        sys_->schedule(this);
-    return send_status::ok;
-}
-
 bool actor_cell::signal(std::uint8_t flags) noexcept
 {
     if(proxy_) [[unlikely]]
@@ -433,17 +209,12 @@ bool actor_cell::signal(std::uint8_t flags) noexcept
             proxy_->stop(*this);
         return true;
     }
-    lock_.lock();
-    if(state_.load(std::memory_order_relaxed) == cell_state::stopped || closed_)
-    {
-        lock_.unlock();
+    if(state_.load(std::memory_order_acquire) == cell_state::stopped)
         return false;
-    }
-    sys_flags_ |= flags;
-    bool const wake = !scheduled_;
-    scheduled_ = true;
-    lock_.unlock();
-    if(wake)
+    auto const r = mb_.raise(flags);
+    if(r == push_result::closed)
+        return false;
+    if(r == push_result::ok_schedule)
         sys_->schedule(this);
     return true;
 }
@@ -482,11 +253,9 @@ std::shared_ptr<completion_state<void>> actor_cell::request(std::uint8_t flag, e
         x.term_reason = why;
         x.term_what = std::move(what);
     }
-    sys_flags_ |= flag;
-    bool const wake = !scheduled_;
-    scheduled_ = true;
     lock_.unlock();
-    if(wake)
+    // a closed mailbox means the actor is stopping: do_stop completes the ack
+    if(mb_.raise(flag) == push_result::ok_schedule)
         sys_->schedule(this);
     return ack;
 }
@@ -545,50 +314,22 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
     handled = 0;
     for(;;)
     {
-        lock_.lock();
-        std::uint8_t const flags = sys_flags_;
-        sys_flags_ = 0;
+        std::uint8_t flags = 0;
         envelope* e = nullptr;
         bool from_sys = false;
-        if(!flags && suspended_)
+        switch(mb_.pop(handled < budget, flags, e))
         {
-            // waiting for the supervisor: mail stays queued, in order
-            scheduled_ = false;
-            lock_.unlock();
+        case mailbox::next::idle:
             return run_result::idle;
-        }
-        if(!flags && sys_head_)
-        {
-            e = sys_head_;
-            sys_head_ = e->next_;
-            if(!sys_head_)
-                sys_tail_ = nullptr;
+        case mailbox::next::more:
+            return run_result::more; // let others run first
+        case mailbox::next::system:
             from_sys = true;
+            break;
+        case mailbox::next::flags:
+        case mailbox::next::user:
+            break;
         }
-        else if(!flags)
-        {
-            if(handled >= budget)
-            {
-                // more mail? stay scheduled and let others run first
-                bool const more = head_ != nullptr;
-                if(!more)
-                    scheduled_ = false;
-                lock_.unlock();
-                return more ? run_result::more : run_result::idle;
-            }
-            e = head_;
-            if(!e)
-            {
-                scheduled_ = false;
-                lock_.unlock();
-                return run_result::idle;
-            }
-            head_ = e->next_;
-            if(!head_)
-                tail_ = nullptr;
-            size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-        }
-        lock_.unlock();
 
         if(flags)
         {
@@ -657,8 +398,6 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
 
         if(!from_sys)
         {
-            if(waiters_ && waiters_->count.load(std::memory_order_relaxed) > 0)
-                waiters_->cv.notify_one();
             ++handled;
             if(e->vtable_->actor)
                 tally.count(e->vtable_);
@@ -752,42 +491,6 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
     }
 }
 
-directive actor_cell::root_decide(std::string const& what) noexcept
-{
-    directive action = sys_->opts_.on_failure;
-    if(action == directive::escalate)
-        action = directive::stop; // the root guardian has no parent to fail to
-    bool limit = false;
-    if(action == directive::restart)
-    {
-        try
-        {
-            // the root guardian's intensity, per actor, on the system clock
-            auto const& ri = sys_->opts_.root_intensity;
-            auto& times = ext().restart_times;
-            auto const now = sys_->timers_->now();
-            std::erase_if(times, [&](auto t) { return now - t >= ri.window; });
-            if(static_cast<std::ptrdiff_t>(times.size()) >= std::max(0, ri.max_restarts))
-            {
-                action = directive::stop;
-                limit = true;
-            }
-            else
-                times.push_back(now);
-        }
-        catch(...)
-        {
-            action = directive::stop; // out of memory: stop rather than loop unbounded
-        }
-    }
-    sys_->report_failure(*this, what, action);
-    if(limit)
-        sys_->publish(event_type::supervisor_escalated, *this,
-                      "root: restart limit reached (" + std::to_string(sys_->opts_.root_intensity.max_restarts) +
-                          " in the window); actor stopped");
-    return action;
-}
-
 void actor_cell::end_incarnation(directive reported) noexcept
 {
     if(behavior_)
@@ -809,25 +512,8 @@ void actor_cell::end_incarnation(directive reported) noexcept
         delete behavior_;
         behavior_ = nullptr;
     }
-    lock_.lock();
-    suspended_ = true;
+    mb_.pause(true);
     state_.store(cell_state::suspended, std::memory_order_release);
-    lock_.unlock();
-}
-
-void actor_cell::exit_to_parent(exit_reason why, std::string what, directive decided) noexcept
-{
-    end_incarnation(directive::resume);
-    try
-    {
-        parent_->post_system(
-            new child_exit_envelope(this, why, std::move(what), restarts_.load(std::memory_order_acquire), decided));
-    }
-    catch(...)
-    {
-        // out of memory: nobody can decide, so end here rather than hang suspended
-        do_stop(why);
-    }
 }
 
 void actor_cell::do_suspend() noexcept
@@ -871,24 +557,8 @@ void actor_cell::do_resume() noexcept
     restarts_.fetch_add(1, std::memory_order_acq_rel);
     sys_->restarts_.fetch_add(1, std::memory_order_relaxed);
     sys_->publish(event_type::actor_restarted, *this, "restart " + std::to_string(restarts_.load()));
-    lock_.lock();
-    suspended_ = false;
-    lock_.unlock();
+    mb_.pause(false);
     do_start();
-}
-
-void actor_cell::post_exit_again(std::string what) noexcept
-{
-    // still suspended (no behaviour): tell the supervisor once more
-    try
-    {
-        parent_->post_system(new child_exit_envelope(
-            this, exit_reason::failure, std::move(what), restarts_.load(std::memory_order_acquire), directive::restart));
-    }
-    catch(...)
-    {
-        do_stop(exit_reason::failure);
-    }
 }
 
 void actor_cell::do_start() noexcept
@@ -983,30 +653,6 @@ void actor_cell::do_start() noexcept
     }
 }
 
-directive actor_cell::decide_failure(std::exception_ptr ep, std::string const& what) noexcept
-{
-    auto* x = ext_if();
-    if(!x)
-        return directive::restart;
-    std::shared_ptr<std::function<directive(std::exception_ptr)> const> d;
-    x->decider_lock.lock();
-    d = x->decider;
-    x->decider_lock.unlock();
-    if(!d || !*d)
-        return directive::restart;
-    try
-    {
-        if(!ep)
-            ep = std::make_exception_ptr(std::runtime_error(what));
-        return (*d)(std::move(ep));
-    }
-    catch(...)
-    {
-        // a decider that throws decides nothing: the default applies
-        return directive::restart;
-    }
-}
-
 bool actor_cell::stop_with(std::string what) noexcept
 {
     try
@@ -1025,23 +671,9 @@ bool actor_cell::stop_with(std::string what) noexcept
 
 void actor_cell::close_and_drain() noexcept
 {
-    lock_.lock();
-    closed_ = true;
-    envelope* e = head_;
-    head_ = tail_ = nullptr;
-    envelope* sys = sys_head_;
-    sys_head_ = sys_tail_ = nullptr;
-    size_.store(0, std::memory_order_relaxed);
-    lock_.unlock();
-    discard_list(sys);
-    while(e)
-    {
-        envelope* n = e->next_;
-        sys_->dead_letter_(e, *this, error::actor_stopped);
-        e = n;
-    }
-    if(waiters_)
-        waiters_->cv.notify_all();
+    auto const d = mb_.close();
+    mailbox::discard(d.system);
+    dead_letter_list(d.user);
 }
 
 void actor_cell::do_stop(exit_reason why, std::string what) noexcept
@@ -1086,8 +718,8 @@ void actor_cell::do_stop(exit_reason why, std::string what) noexcept
         factory_ = nullptr;
     }
     std::shared_ptr<completion_state<void>> acks[4];
+    mb_.pause(false);
     lock_.lock();
-    suspended_ = false;
     state_.store(cell_state::stopped, std::memory_order_release);
     if(auto* x = ext_if())
         for(int i = 0; i < 4; ++i)
@@ -1131,10 +763,8 @@ bool actor_cell::renew() noexcept
     {
         if(parent_)
         {
-            lock_.lock();
-            suspended_ = true;
+            mb_.pause(true);
             state_.store(cell_state::suspended, std::memory_order_release);
-            lock_.unlock();
             post_exit_again(std::move(what));
             return false;
         }

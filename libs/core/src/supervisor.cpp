@@ -111,7 +111,7 @@ struct sup_state
     supervisor_spec spec_;
     std::vector<child> children_; ///< start order
     std::size_t ids_taken_ = 0;
-    std::vector<timer_service::time_point> restarts_; ///< within the window, system clock
+    restart_window restarts_; ///< within the window, system clock
 
     // backoff
     std::vector<boost::intrusive_ptr<actor_cell>> pending_; ///< to restart when the backoff timer fires
@@ -479,8 +479,7 @@ struct sup_state
 
         // restart intensity: at most max_restarts within the window
         auto const now = sys().timers_->now();
-        std::erase_if(restarts_, [&](auto t) { return now - t >= spec_.intensity.window; });
-        if(static_cast<std::ptrdiff_t>(restarts_.size()) >= spec_.intensity.max_restarts)
+        if(static_cast<std::ptrdiff_t>(restarts_.expire(now, spec_.intensity.window)) >= spec_.intensity.max_restarts)
         {
             if(failed)
                 sys().report_failure(*c, what, directive::escalate);
@@ -489,7 +488,7 @@ struct sup_state
                     " ms (limit " + std::to_string(spec_.intensity.max_restarts) + "); last: child " + who +
                     (failed ? " failed: " + what : std::string(" exited")));
         }
-        restarts_.push_back(now);
+        restarts_.record(now);
         if(failed)
             sys().report_failure(*c, what, directive::restart);
 

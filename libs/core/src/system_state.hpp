@@ -45,14 +45,6 @@ namespace spindle::detail {
 
 struct system_state;
 
-/// Senders parked on a full mailbox under `overflow_policy::block`.
-struct mailbox_waiters
-{
-    boost::fibers::condition_variable_any cv;
-    std::atomic<int> count{0};
-    std::chrono::nanoseconds timeout{};
-};
-
 /** One worker thread: a fiber scheduler whose ready fibers are "runners"
     that take actors from this worker's run queue and run their handlers.
 
