@@ -38,7 +38,7 @@ enum class site : unsigned
     tool = 2,        ///< a tool call (named by the tool), see `<spindle/chaos/tools.hpp>`
     task = 4,        ///< an executor task wrapped with @ref wrap
     stream = 8,      ///< a stream stage's function wrapped with @ref wrap
-    remote_send = 16 ///< a send to a remote actor, see @ref send_decision
+    remote_send = 16 ///< a message a `spindle::remote` node sends (named by its NATS subject)
 };
 
 /// Every site.
@@ -211,7 +211,10 @@ private:
 };
 
 /** Makes `c` decide for every actor's handlers (site `handler`, named by
-    the actor's type without `(anonymous namespace)::`), process-wide.
+    the actor's type without `(anonymous namespace)::`) and every message
+    a `spindle::remote` node sends (site `remote_send`, named by its NATS
+    subject: a drop is not published, a duplicate is published twice),
+    process-wide.
     Latency and mailbox delay park the actor (on its system's clock); an
     error or a crash fails the handler as if it threw, so the actor's
     supervisor restarts it and the message goes to dead letters. Only one

@@ -20,8 +20,8 @@ struct envelope_vtable;
 /** What a fault-injection component installs into core (`spindle::chaos`
     does).
 
-    With no table installed (the default), a handled message costs one
-    relaxed load of `chaos_hooks_table` and nothing else.
+    With no table installed (the default), a handled message or a remote
+    send costs one load of `chaos_hooks_table` and nothing else.
 */
 struct chaos_hooks
 {
@@ -29,6 +29,11 @@ struct chaos_hooks
     /// park the fiber (latency, mailbox delay) or throw (an injected
     /// failure, handled as the handler's own: supervision restarts).
     void (*before_handler)(actor_base& self, envelope_vtable const& vt);
+
+    /// Before a message goes to a remote actor (`spindle::remote`), named by
+    /// its NATS subject: how many copies to publish (0: the message is lost
+    /// on the wire; 2: it arrives twice).
+    int (*remote_send)(char const* subject) noexcept;
 };
 
 /// The installed table, null when fault injection is off. Tables are never freed.

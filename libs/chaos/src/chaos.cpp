@@ -600,7 +600,16 @@ void before_handler(actor_base& self, spindle::detail::envelope_vtable const& vt
         throw injected_crash("handler of " + name);
 }
 
-constinit spindle::detail::chaos_hooks const hooks{&before_handler};
+int remote_send(char const* subject) noexcept
+{
+    controller* c = installed.load(std::memory_order_acquire);
+    if(!c)
+        return 1;
+    decision const d = c->decide(site::remote_send, subject);
+    return d.drop ? 0 : d.duplicate ? 2 : 1;
+}
+
+constinit spindle::detail::chaos_hooks const hooks{&before_handler, &remote_send};
 
 } // namespace
 
