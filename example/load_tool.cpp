@@ -15,6 +15,10 @@
 //                         (each tool behind a circuit breaker: 5 failures in a
 //                         row open it for a second)
 //   --target http://HOST:PORT   a running Spindle service: http steps only
+//   --target nats://HOST:PORT   remote actors over NATS (spindle::remote's wire
+//                         format): ask and tell steps go to the actor published
+//                         under `target`, with `type` as its Spindle-Type and
+//                         `payload` as the JSON message
 //   --out DIR             where results.json and report.html go (default load-results)
 //   --chaos RULES.json    in-process: inject faults (spindle::chaos) into the
 //                         echo actor's handlers and the tools, with the rules
@@ -51,9 +55,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <nats/nats.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <charconv>
 #include <filesystem>
 #include <functional>
 #include <iterator>
@@ -61,6 +68,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <unistd.h>
 #include <optional>
 #include <string>
 #include <thread>
@@ -240,6 +250,161 @@ struct http_target
     }
 };
 
+// ---- NATS: spindle::remote's wire format, with any client ------------------
+
+// Error texts of remote replies and NATS failures as codes: the load test
+// counts failures by "<category>: <message>".
+class remote_category : public boost::system::error_category
+{
+public:
+    char const* name() const noexcept override { return "remote"; }
+    std::string message(int ev) const override
+    {
+        std::lock_guard lk(mutex_);
+        return ev >= 0 && static_cast<std::size_t>(ev) < texts_.size() ? texts_[static_cast<std::size_t>(ev)] : "?";
+    }
+    boost::system::error_code code(std::string const& text) const
+    {
+        std::lock_guard lk(mutex_);
+        auto it = std::find(texts_.begin(), texts_.end(), text);
+        if(it == texts_.end())
+            it = texts_.insert(texts_.end(), text);
+        return {static_cast<int>(it - texts_.begin()), *this};
+    }
+
+private:
+    mutable std::mutex mutex_; // held for a lookup only, never across a wait
+    mutable std::vector<std::string> texts_{"ok"};
+};
+
+remote_category const& remote_errors()
+{
+    static remote_category const cat;
+    return cat;
+}
+
+// One connection; asks publish with a reply subject under an inbox of their
+// own, and the user's fiber parks on a fiber future the subscription's
+// callback (a cnats thread) completes.
+class nats_target
+{
+public:
+    explicit nats_target(std::string const& url)
+    {
+        natsOptions* o = nullptr;
+        natsStatus s = natsOptions_Create(&o);
+        if(s == NATS_OK)
+            s = natsOptions_SetURL(o, url.c_str());
+        if(s == NATS_OK)
+            s = natsOptions_SetSendAsap(o, true); // else cnats' flusher adds about 1 ms to every ask
+        if(s == NATS_OK)
+            s = natsConnection_Connect(&conn_, o);
+        natsOptions_Destroy(o);
+        if(s != NATS_OK)
+            throw std::runtime_error("cannot connect to " + url + ": " + natsStatus_GetText(s));
+        inbox_ = "_INBOX.spindle_load." + std::to_string(::getpid()) + "." +
+                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+        s = natsConnection_Subscribe(&sub_, conn_, (inbox_ + ".*").c_str(), &nats_target::on_reply, this);
+        if(s == NATS_OK)
+            s = natsSubscription_SetPendingLimits(sub_, -1, -1);
+        if(s != NATS_OK)
+            throw std::runtime_error(std::string("cannot subscribe: ") + natsStatus_GetText(s));
+    }
+    ~nats_target()
+    {
+        natsSubscription_Unsubscribe(sub_);
+        natsSubscription_Destroy(sub_);
+        natsConnection_Close(conn_);
+        natsConnection_Destroy(conn_);
+    }
+
+    boost::system::error_code send(load::step const& s, bool ask, std::chrono::nanoseconds timeout)
+    {
+        if(s.type.empty())
+            return remote_errors().code("the step has no \"type\" (the message's Spindle-Type)");
+        std::string const subject = "spindle.name." + s.target;
+        std::string const body = boost::json::serialize(s.payload.is_null() ? boost::json::value(boost::json::object()) : s.payload);
+        std::uint64_t const n = next_.fetch_add(1);
+        std::string const reply = inbox_ + "." + std::to_string(n);
+        natsMsg* m = nullptr;
+        natsStatus st = natsMsg_Create(&m, subject.c_str(), ask ? reply.c_str() : nullptr, body.data(), static_cast<int>(body.size()));
+        if(st == NATS_OK)
+            st = natsMsgHeader_Set(m, "Spindle-Type", s.type.c_str());
+        std::optional<boost::fibers::future<boost::system::error_code>> f;
+        if(st == NATS_OK && ask)
+        {
+            auto p = std::make_shared<boost::fibers::promise<boost::system::error_code>>();
+            f.emplace(p->get_future());
+            std::lock_guard lk(mutex_);
+            pending_.emplace(n, std::move(p));
+        }
+        if(st == NATS_OK)
+            st = natsConnection_PublishMsg(conn_, m);
+        natsMsg_Destroy(m);
+        if(st != NATS_OK)
+        {
+            forget(n);
+            return remote_errors().code(std::string("nats: ") + natsStatus_GetText(st));
+        }
+        if(!ask)
+            return {};
+        if(f->wait_for(timeout) != boost::fibers::future_status::ready)
+        {
+            forget(n);
+            return make_error_code(boost::system::errc::timed_out);
+        }
+        return f->get();
+    }
+
+private:
+    void forget(std::uint64_t n)
+    {
+        std::lock_guard lk(mutex_);
+        pending_.erase(n);
+    }
+
+    static void on_reply(natsConnection*, natsSubscription*, natsMsg* m, void* self_)
+    {
+        auto* self = static_cast<nats_target*>(self_);
+        std::string_view subject = natsMsg_GetSubject(m);
+        std::uint64_t n = 0;
+        std::from_chars(subject.data() + subject.rfind('.') + 1, subject.data() + subject.size(), n);
+        std::shared_ptr<boost::fibers::promise<boost::system::error_code>> p;
+        {
+            std::lock_guard lk(self->mutex_);
+            auto it = self->pending_.find(n);
+            if(it != self->pending_.end())
+            {
+                p = std::move(it->second);
+                self->pending_.erase(it);
+            }
+        }
+        if(p)
+        {
+            boost::system::error_code ec;
+            char const* status = nullptr;
+            if(natsMsg_IsNoResponders(m))
+                ec = remote_errors().code("no responders (no actor published under that name)");
+            else if(natsMsgHeader_Get(m, "Spindle-Status", &status) == NATS_OK && std::string_view(status) != "ok")
+            {
+                char const* error = nullptr;
+                natsMsgHeader_Get(m, "Spindle-Error", &error);
+                ec = remote_errors().code(std::string(error ? error : "error") + " " +
+                    std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))));
+            }
+            p->set_value(ec);
+        }
+        natsMsg_Destroy(m);
+    }
+
+    natsConnection* conn_ = nullptr;
+    natsSubscription* sub_ = nullptr;
+    std::string inbox_;
+    std::atomic<std::uint64_t> next_{0};
+    std::mutex mutex_; // guards pending_; never held across a wait
+    std::unordered_map<std::uint64_t, std::shared_ptr<boost::fibers::promise<boost::system::error_code>>> pending_;
+};
+
 // ---- command line ----------------------------------------------------------
 
 struct options
@@ -254,7 +419,7 @@ struct options
 [[noreturn]] void usage(std::string const& problem)
 {
     std::cerr << "load: " << problem << "\n"
-              << "usage: tools/load CONFIG.json [--target in-process|http://HOST:PORT] [--out DIR] [--chaos RULES.json] [--quiet]\n";
+              << "usage: tools/load CONFIG.json [--target in-process|http://HOST:PORT|nats://HOST:PORT] [--out DIR] [--chaos RULES.json] [--quiet]\n";
     std::exit(2);
 }
 
@@ -364,6 +529,7 @@ int main(int argc, char** argv)
     std::unique_ptr<spindle::tools::tool_bus> bus;
     std::unique_ptr<spindle::http::system_server> web;
     std::unique_ptr<http_target> http;
+    std::unique_ptr<nats_target> nats;
     std::optional<spindle::push_source<std::string>> lines;
     std::optional<spindle::stream_handle<void>> lines_run;
     std::atomic<std::uint64_t> words{0};
@@ -502,13 +668,33 @@ int main(int argc, char** argv)
         std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
         http = std::make_unique<http_target>(host, port);
     }
+    else if(o.target.rfind("nats://", 0) == 0)
+    {
+        try
+        {
+            nats = std::make_unique<nats_target>(o.target);
+        }
+        catch(std::exception const& e)
+        {
+            std::cerr << "load: " << e.what() << '\n';
+            return 3;
+        }
+        auto const* c = &cfg;
+        ropts.on(load::step_kind::ask, [&nats, c](load::step const& s, load::step_context&) {
+            return nats->send(s, true, timeout_of(s, *c));
+        });
+        ropts.on(load::step_kind::tell, [&nats, c](load::step const& s, load::step_context&) {
+            return nats->send(s, false, timeout_of(s, *c));
+        });
+    }
     else
-        usage("unknown target '" + o.target + "' (in-process or http://HOST:PORT)");
+        usage("unknown target '" + o.target + "' (in-process, http://HOST:PORT or nats://HOST:PORT)");
 
     auto const* c = &cfg;
-    ropts.on(load::step_kind::http, [&http, c](load::step const& s, load::step_context& ctx) {
-        return http->request(s, ctx, timeout_of(s, *c));
-    });
+    if(http)
+        ropts.on(load::step_kind::http, [&http, c](load::step const& s, load::step_context& ctx) {
+            return http->request(s, ctx, timeout_of(s, *c));
+        });
 
     int status = 3;
     try
@@ -557,6 +743,7 @@ int main(int argc, char** argv)
         status = 3;
     }
     http.reset();
+    nats.reset();
     if(lines)
         lines->close();
     if(web)

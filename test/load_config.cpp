@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(a_full_configuration_reads_back)
         "slo": {"p99_ms": 50, "error_rate": 0.01},
         "scenarios": [
           {"name": "chat", "weight": 3, "steps": [
-             {"kind": "ask", "target": "echo", "payload": {"text": "hi"}},
+             {"kind": "ask", "target": "echo", "payload": {"text": "hi"}, "type": "demo.echo"},
              {"kind": "wait", "ms": 5},
              {"name": "sum", "kind": "tool", "target": "calculator", "payload": {"expression": "1+2"}, "timeout_ms": 100}]},
           {"name": "pages", "steps": [{"kind": "http", "target": "/health", "method": "GET"},
@@ -58,6 +58,7 @@ BOOST_AUTO_TEST_CASE(a_full_configuration_reads_back)
     BOOST_TEST(cfg.scenarios[1].weight == 1.0);
     BOOST_TEST_REQUIRE(cfg.scenarios[0].steps.size() == 3u);
     BOOST_TEST(cfg.scenarios[0].steps[0].name == "ask#1");
+    BOOST_TEST(cfg.scenarios[0].steps[0].type == "demo.echo");
     BOOST_TEST(cfg.scenarios[0].steps[1].wait == 5ms);
     BOOST_TEST(cfg.scenarios[0].steps[2].name == "sum");
     BOOST_TEST(cfg.scenarios[0].steps[2].timeout == 100ms);

@@ -42,6 +42,7 @@ struct step
     step_kind kind = step_kind::ask;
     std::string target;          ///< actor name, tool name, stream name or URL path
     std::string method = "GET";  ///< HTTP method (http steps)
+    std::string type;            ///< the message's wire type name (tell and ask over NATS: `Spindle-Type`)
     boost::json::value payload;  ///< message, tool parameters or HTTP body
     std::uint32_t items = 1;     ///< items to push (stream steps)
     std::chrono::nanoseconds wait{0};    ///< how long a `wait` step pauses
@@ -85,7 +86,7 @@ struct slo
       "seed": 42, "slo": {"p99_ms": 50, "error_rate": 0.01},
       "scenarios": [
         { "name": "ask", "weight": 3, "steps": [
-            {"kind": "ask", "target": "echo", "payload": "hi"},
+            {"kind": "ask", "target": "echo", "payload": "hi", "type": "demo.echo"},
             {"kind": "wait", "ms": 5},
             {"kind": "tool", "target": "calculator", "payload": {"expression": "1+2"}} ] } ] }
     @endcode

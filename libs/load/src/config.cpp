@@ -108,7 +108,7 @@ step parse_step(json::value const& v, std::string const& path, std::size_t index
     if(!v.is_object())
         fail(path, "a step must be an object");
     auto const& o = v.get_object();
-    only_known(o, path, {"name", "kind", "target", "method", "payload", "items", "ms", "timeout_ms"});
+    only_known(o, path, {"name", "kind", "target", "method", "type", "payload", "items", "ms", "timeout_ms"});
     step s;
     auto const* kind = o.if_contains("kind");
     if(!kind)
@@ -127,6 +127,8 @@ step parse_step(json::value const& v, std::string const& path, std::size_t index
         s.target = text(*t, join(path, "target"));
     if(auto const* m = o.if_contains("method"))
         s.method = text(*m, join(path, "method"));
+    if(auto const* t = o.if_contains("type"))
+        s.type = text(*t, join(path, "type"));
     if(auto const* p = o.if_contains("payload"))
         s.payload = *p;
     if(auto const* i = o.if_contains("items"))
