@@ -124,9 +124,9 @@ struct load_results
     bool stopped_early = false;
 
     /// @return Requests per second over `elapsed`.
-    double rps() const noexcept;
+    SPINDLE_DECL double rps() const noexcept;
     /// @return failures / count (0 with no requests).
-    double error_rate() const noexcept;
+    SPINDLE_DECL double error_rate() const noexcept;
 };
 
 /// Whether results meet a config's SLO.
