@@ -158,11 +158,16 @@ public:
         current.second = series.back().second + 1;
     }
 
+    time_point next_second{}; // where `current` ends
+
     void advance_series(time_point t)
     {
+        if(t < next_second) [[likely]]
+            return;
         std::int64_t const sec = std::chrono::duration_cast<std::chrono::seconds>(t - t0).count();
         while(current.second < sec)
             finalize_second();
+        next_second = t0 + std::chrono::seconds(current.second + 1);
     }
 
     void record(std::size_t s, std::size_t j, time_point intended, time_point start, time_point end,
@@ -208,22 +213,36 @@ public:
         }
     }
 
-    void think(std::mt19937_64& rng)
+    // Other fibers get their turn now and then: a yield per request would
+    // cost as much as the rest of the runner's bookkeeping together.
+    static void maybe_yield(std::uint64_t& since_yield)
+    {
+        if(++since_yield >= 32)
+        {
+            since_yield = 0;
+            boost::this_fiber::yield();
+        }
+    }
+
+    void think(std::mt19937_64& rng, std::uint64_t& since_yield)
     {
         std::chrono::nanoseconds d = cfg.think_min;
         if(cfg.think_max > cfg.think_min)
             d = std::chrono::nanoseconds(std::uniform_int_distribution<std::int64_t>(
                 cfg.think_min.count(), cfg.think_max.count())(rng));
         if(d > 0ns)
+        {
             sleep_until(now() + d, run_stop.get_token());
+            since_yield = 0;
+        }
         else
-            boost::this_fiber::yield(); // other users get their turn
+            maybe_yield(since_yield);
     }
 
     // Runs scenario `s`; the first request counts from `intended`.
-    void run_scenario(std::size_t s, std::size_t user, std::uint64_t iteration, std::mt19937_64& rng,
-        time_point intended, bool closed)
+    void run_scenario(std::size_t s, step_context& ctx, std::uint64_t& since_yield, time_point intended, bool closed)
     {
+        std::mt19937_64& rng = ctx.rng;
         ++runs[s];
         auto const& sc = cfg.scenarios[s];
         bool first = true;
@@ -240,14 +259,15 @@ public:
                 sleep_until(now() + st.wait, until.get_token());
                 continue;
             }
-            step_context ctx(*this, user, iteration, rng, abort.get_token(), *timers);
             time_point const begin = now();
             std::string const kind = invoke(st, ctx);
             time_point const end = now();
             record(s, j, first ? std::min(intended, begin) : begin, begin, end, kind);
             first = false;
             if(closed)
-                think(rng);
+                think(rng, since_yield);
+            else
+                maybe_yield(since_yield);
         }
     }
 
@@ -259,12 +279,15 @@ public:
         if(sleep_until(t0 + offset, run_stop.get_token()))
         {
             ++active;
+            step_context ctx(*this, i, 0, rng, abort.get_token(), *timers);
+            std::uint64_t since_yield = 0;
             for(std::uint64_t it = 0; cfg.iterations == 0 || it < cfg.iterations; ++it)
             {
                 if(run_stop.stop_requested())
                     break;
                 std::size_t const s = pick(rng);
-                run_scenario(s, i, it, rng, now(), true);
+                ctx.iteration = it;
+                run_scenario(s, ctx, since_yield, now(), true);
             }
             --active;
         }
@@ -312,6 +335,8 @@ public:
     {
         std::mt19937_64 rng(seed_for(lane));
         std::uint64_t iteration = 0;
+        std::uint64_t since_yield = 0;
+        step_context ctx(*this, lane, 0, rng, abort.get_token(), *timers);
         for(;;)
         {
             job j;
@@ -332,7 +357,8 @@ public:
                 queued.fetch_sub(1);
             }
             ++active;
-            run_scenario(j.scenario, lane, iteration++, rng, j.intended, false);
+            ctx.iteration = iteration++;
+            run_scenario(j.scenario, ctx, since_yield, j.intended, false);
             --active;
         }
         if(--users_left == 0)
@@ -399,6 +425,7 @@ public:
         try
         {
             t0 = now();
+            next_second = t0 + std::chrono::seconds(1);
             std::vector<boost::fibers::fiber> fibers;
             std::size_t const n = cfg.model == load_model::closed ? cfg.users : cfg.max_in_flight;
             users_left = n;
