@@ -69,7 +69,7 @@ inline constexpr workload_info workloads[] = {
     {"fanin", 1'000'000},    {"ring", 10'000'000}, {"skynet", 1'000'000}, {"big", 1'000'000},
     {"tasks", 1'000'000},     {"tasks_external", 1'000'000},
     {"stream", 10'000'000},  {"stream_unfused", 10'000'000},
-    {"toolcall", 1'000'000},
+    {"toolcall", 1'000'000}, {"load_overhead", 1'000'000},
     {"remote_tell", 1'000'000}, {"remote_pingpong", 20'000},
 };
 

@@ -49,6 +49,7 @@ int main(int argc, char** argv)
                            {"stream", &run_stream},
                            {"stream_unfused", &run_stream_unfused},
                            {"toolcall", &run_toolcall},
+                           {"load_overhead", &run_load_overhead},
                            {"remote_tell", &run_remote_tell},
                            {"remote_pingpong", &run_remote_pingpong},
                        });

@@ -53,6 +53,7 @@ bench::result run_tasks_external(bench::options const& o);
 bench::result run_stream(bench::options const& o);
 bench::result run_stream_unfused(bench::options const& o);
 bench::result run_toolcall(bench::options const& o);
+bench::result run_load_overhead(bench::options const& o);
 
 // remote_tell, remote_pingpong: process A's side (spindle_remote.cpp)
 bench::result run_remote_tell(bench::options const& o);

@@ -8,6 +8,7 @@
 #include "message_tally.hpp"
 #include "system_state.hpp"
 
+#include <spindle/detail/chaos_hooks.hpp>
 #include <spindle/detail/completion.hpp>
 
 #include <algorithm>
@@ -410,6 +411,8 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         bool failed = false;
         try
         {
+            if(chaos_hooks const* c = chaos_hooks_table.load(std::memory_order_acquire); c && !from_sys) [[unlikely]]
+                chaos_before_handler(*c, e, *behavior_); // may throw (the envelope gone): an injected failure
             if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire); h && !from_sys) [[unlikely]]
                 traced_invoke(*h, e, *behavior_);
             else

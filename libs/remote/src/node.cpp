@@ -8,6 +8,7 @@
 #include <spindle/actor.hpp>
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/cell_proxy.hpp>
+#include <spindle/detail/chaos_hooks.hpp>
 #include <spindle/event_stream.hpp>
 #include <spindle/log.hpp>
 #include <spindle/metrics.hpp>
@@ -782,12 +783,19 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
         }
         entry->retain(reply);
     }
-    if(!framed)
-        s = natsConnection_PublishMsg(conn_, m.m);
-    else if(reply)
-        s = natsConnection_PublishRequest(conn_, subject.c_str(), reply_to.c_str(), frame.data(), static_cast<int>(frame.size()));
-    else
-        s = natsConnection_Publish(conn_, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
+    // fault injection (spindle::chaos): lost on the wire, or delivered twice
+    int copies = 1;
+    if(auto const* ch = spindle::detail::chaos_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
+        copies = ch->remote_send(subject.c_str());
+    for(int i = 0; i < copies && s == NATS_OK; ++i)
+    {
+        if(!framed)
+            s = natsConnection_PublishMsg(conn_, m.m);
+        else if(reply)
+            s = natsConnection_PublishRequest(conn_, subject.c_str(), reply_to.c_str(), frame.data(), static_cast<int>(frame.size()));
+        else
+            s = natsConnection_Publish(conn_, subject.c_str(), frame.data(), static_cast<int>(frame.size()));
+    }
     if(s != NATS_OK)
     {
         if(reply)
