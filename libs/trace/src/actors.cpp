@@ -91,14 +91,30 @@ struct carrier_pool
     }
 };
 
+// False once this thread's pool is destroyed (at thread exit, or for the
+// main thread before static objects, which may still release envelopes):
+// a trivially destructible flag that stays readable after that.
+thread_local bool tl_pool_gone = false;
+
+struct pool_holder
+{
+    carrier_pool p;
+    ~pool_holder() { tl_pool_gone = true; }
+};
+
 carrier_pool& pool() noexcept
 {
-    thread_local carrier_pool p;
-    return p;
+    thread_local pool_holder h;
+    return h.p;
 }
 
 void release_carried(spindle::detail::trace_carrier* c) noexcept
 {
+    if(tl_pool_gone) [[unlikely]]
+    {
+        delete static_cast<carried*>(c);
+        return;
+    }
     pool().put(static_cast<carried*>(c));
 }
 
@@ -106,7 +122,8 @@ spindle::detail::trace_carrier* capture() noexcept
 {
     try
     {
-        carried* c = pool().get();
+        carried* c = tl_pool_gone ? new carried{} : pool().get();
+        c->release = &release_carried;
         if(span_context const* cur = current_context())
         {
             c->ctx = *cur;
@@ -143,7 +160,10 @@ void* begin(spindle::detail::trace_carrier* cr, actor_base&, spindle::detail::en
     try
     {
         if(!c)
-            c = pool().get();
+        {
+            c = tl_pool_gone ? new carried{} : pool().get();
+            c->release = &release_carried;
+        }
         if(c->ctx.valid() && !c->ctx.sampled() && g_drop_unsampled.load(std::memory_order_relaxed))
         {
             // the cheap path: the sampler would drop the child, so only its
@@ -176,7 +196,7 @@ void* begin(spindle::detail::trace_carrier* cr, actor_base&, spindle::detail::en
     catch(...)
     {
         if(c)
-            pool().put(c);
+            release_carried(c);
         return nullptr;
     }
 }
@@ -196,7 +216,7 @@ void end(void* token, bool failed) noexcept
     catch(...)
     {
     }
-    pool().put(c);
+    release_carried(c);
 }
 
 // --- across processes (spindle::remote) ---
