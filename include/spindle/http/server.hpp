@@ -64,7 +64,11 @@
       method, 501 for an unknown method, `OPTIONS` answered with `Allow`,
       `HEAD` answered like `GET` without the body;
     - a clean stop: the listener closes, idle connections close, a
-      response in progress is finished with `Connection: close`.
+      response in progress is finished with `Connection: close`;
+    - with `spindle::trace` installed, a `server` span per request, a
+      child of its `traceparent`, current while the handler runs, its
+      `traceparent` written in the response (doc/tracing.md, *HTTP
+      server*); nothing when tracing is off.
 */
 
 namespace spindle::http {

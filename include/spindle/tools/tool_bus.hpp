@@ -176,6 +176,11 @@ struct tool_stats
     `spindle_tool_not_found_total`. Series stay after a tool is
     unregistered and continue if one of the same name comes back.
 
+    @par Tracing
+    With `spindle::trace` installed, each call runs in a span `tool <name>`,
+    a child of the caller's current span and current while the tool runs
+    (doc/tracing.md, *Tool calls*); nothing when tracing is off.
+
     @par Lifetime
     The bus must be destroyed before its actor system object (it may
     outlive `system::shutdown`, after which calls fail with `bus_stopped`).

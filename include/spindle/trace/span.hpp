@@ -129,6 +129,12 @@ public:
     /// An invalid, non-recording span.
     span() = default;
 
+    /** A non-recording span that carries `ctx`: what makes a context received
+        from elsewhere (a `traceparent` header) current with `scope`, so that
+        spans started and messages sent meanwhile are its children.
+    */
+    explicit span(span_context ctx) noexcept : ctx_(std::move(ctx)) {}
+
     /// The ids, flags and trace state.
     span_context const& context() const noexcept { return ctx_; }
     /// True if the span is recorded (sampled and not yet ended).

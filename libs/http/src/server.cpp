@@ -5,6 +5,7 @@
 
 #include <spindle/http/server.hpp>
 
+#include <spindle/detail/trace_hooks.hpp>
 #include <spindle/error.hpp>
 #include <spindle/log.hpp>
 
@@ -24,6 +25,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <array>
 #include <atomic>
@@ -448,6 +450,7 @@ public:
 
     ~basic_connection() override
     {
+        end_span(0);
         std::lock_guard lk(st_->m);
         st_->live.erase(this);
         if(registered_ && phase_ != phase::closed)
@@ -600,6 +603,9 @@ private:
     bool counted_;
     bool refuse_;
     unsigned version_ = 11;
+    /// The request's server span (spindle::trace's hooks), null when tracing is off.
+    void* span_ = nullptr;
+    spindle::detail::trace_hooks const* trace_ = nullptr;
     char discard_[1024];
 
     std::shared_ptr<basic_connection> self() noexcept
@@ -925,6 +931,77 @@ private:
     }
 
     //------------------------------------------------------------------------
+    // tracing (doc/tracing.md): a SERVER span per dispatched request, a child
+    // of the request's `traceparent`, with the HTTP semantic conventions
+
+    void begin_span(spindle::detail::trace_hooks const& h) noexcept
+    {
+        try
+        {
+            auto const target = req_.target();
+            std::string_view const path = path_of(target);
+            bool const routed = st_->routes.find(path) != st_->routes.end();
+            std::string_view const method = req_.method_string();
+            std::string name(method);
+            if(routed)
+            {
+                name += ' ';
+                name += path;
+            }
+            auto header = [&](std::string_view key) -> std::string_view {
+                auto it = req_.find(key);
+                return it == req_.end() ? std::string_view() : std::string_view(it->value());
+            };
+            trace_ = &h;
+            span_ = h.start(name, 2 /* SERVER */, header("traceparent"), header("tracestate"));
+            if(!span_)
+                return;
+            h.set_string(span_, "http.request.method", method);
+            h.set_string(span_, "url.path", path);
+            if(target.size() > path.size() && target[path.size()] == '?')
+                h.set_string(span_, "url.query", std::string_view(target).substr(path.size() + 1));
+            h.set_string(span_, "url.scheme", "http");
+            if(routed)
+                h.set_string(span_, "http.route", path);
+            h.set_string(span_, "network.protocol.version", version_ == 10 ? "1.0" : "1.1");
+            if(auto ua = header("user-agent"); !ua.empty())
+                h.set_string(span_, "user_agent.original", ua);
+            boost::system::error_code ec;
+            auto const peer = sock_.remote_endpoint(ec);
+            if(!ec)
+            {
+                h.set_string(span_, "client.address", peer.address().to_string());
+                h.set_int(span_, "client.port", peer.port());
+            }
+            auto const local = sock_.local_endpoint(ec);
+            if(!ec)
+                h.set_int(span_, "server.port", local.port());
+        }
+        catch(...)
+        {
+        }
+    }
+
+    /// Ends the request's span: `code` 0 when no response was sent.
+    void end_span(unsigned code) noexcept
+    {
+        if(!span_)
+            return;
+        void* const s = std::exchange(span_, nullptr);
+        if(code != 0)
+            trace_->set_int(s, "http.response.status_code", code);
+        // a server span is an error for 5xx only (the semantic conventions)
+        char text[16] = "";
+        if(code >= 500)
+            std::snprintf(text, sizeof text, "%u", code);
+        else if(code == 0)
+            std::snprintf(text, sizeof text, "%s", "no response");
+        if(text[0])
+            trace_->set_string(s, "error.type", code == 0 ? std::string_view("aborted") : std::string_view(text));
+        trace_->finish(s, text[0] != 0, text);
+    }
+
+    //------------------------------------------------------------------------
     // routing
 
     void dispatch()
@@ -942,6 +1019,8 @@ private:
         dispatched_at_ = clock_type::now();
         method_index_ = method_index(req_.method());
         counters_ = &st_->other_requests;
+        if(auto const* h = spindle::detail::trace_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
+            begin_span(*h);
 
         if(req_.method() == verb::unknown)
             return respond_error(status::not_implemented, "unknown method", false);
@@ -965,6 +1044,17 @@ private:
         }
         try
         {
+            // the handler's tells and asks carry the request's span
+            struct active
+            {
+                spindle::detail::trace_hooks const* h;
+                void* token;
+                ~active()
+                {
+                    if(token)
+                        h->leave(token);
+                }
+            } const current{trace_, span_ ? trace_->activate(span_) : nullptr};
             (*h)(req_, responder(shared_from_this(), version_));
         }
         catch(std::exception const& e)
@@ -1041,6 +1131,14 @@ private:
         res_.emplace(std::move(res));
         auto const code = res_->result_int();
         code_ = code;
+        if(span_) [[unlikely]]
+        {
+            char tp[spindle::detail::traceparent_size + 1];
+            trace_->traceparent(span_, tp);
+            if(tp[0])
+                res_->set("traceparent", tp);
+            end_span(code);
+        }
         bool const bodiless = code == 204 || code == 304 || code < 200;
         if(bodiless)
             res_->body().clear();
@@ -1168,6 +1266,7 @@ private:
 
     void close_now() noexcept
     {
+        end_span(0);
         if(phase_ == phase::closed)
             return;
         phase_ = phase::closed;

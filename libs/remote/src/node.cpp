@@ -9,6 +9,7 @@
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/cell_proxy.hpp>
 #include <spindle/detail/chaos_hooks.hpp>
+#include <spindle/detail/trace_hooks.hpp>
 #include <spindle/event_stream.hpp>
 #include <spindle/log.hpp>
 #include <spindle/metrics.hpp>
@@ -44,6 +45,9 @@ constexpr char const* h_codec = "Spindle-Codec";
 constexpr char const* h_status = "Spindle-Status";
 constexpr char const* h_error = "Spindle-Error";
 constexpr char const* h_control = "Spindle-Control";
+// W3C Trace Context, as HTTP spells them (NATS header names are case-sensitive)
+constexpr char const* h_traceparent = "traceparent";
+constexpr char const* h_tracestate = "tracestate";
 
 boost::system::error_code nats_error(natsStatus s)
 {
@@ -88,23 +92,50 @@ std::string_view data_of(natsMsg* m) noexcept
     builds a header table for it. JSON payloads never start with a NUL.
 
     `\0SPN` | name length (1 byte) | name | version (4 bytes, little endian) | payload
+
+    A message sent with a trace context (spindle::trace installed and the
+    sender in a span) carries it between the version and the payload:
+
+    `\0SPT` | name length | name | version | traceparent (55 bytes) |
+    tracestate length (2 bytes, little endian) | tracestate | payload
 */
 constexpr char frame_magic[4] = {'\0', 'S', 'P', 'N'};
+constexpr char frame_magic_traced[4] = {'\0', 'S', 'P', 'T'};
+constexpr std::size_t max_tracestate = 0xffff;
 
-void append_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload)
+/// The trace context a message travels with (views into the message).
+struct wire_trace
+{
+    std::string_view traceparent;
+    std::string_view tracestate;
+};
+
+void append_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload,
+    char const* traceparent = nullptr, std::string_view tracestate = {})
 {
     out.clear();
-    out.append(frame_magic, 4);
+    out.append(traceparent ? frame_magic_traced : frame_magic, 4);
     out.push_back(static_cast<char>(name.size()));
     out.append(name);
     for(int i = 0; i < 4; ++i)
         out.push_back(static_cast<char>((version >> (8 * i)) & 0xff));
+    if(traceparent)
+    {
+        out.append(traceparent, spindle::detail::traceparent_size);
+        out.push_back(static_cast<char>(tracestate.size() & 0xff));
+        out.push_back(static_cast<char>((tracestate.size() >> 8) & 0xff));
+        out.append(tracestate);
+    }
     out.append(payload);
 }
 
-bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, std::string_view& payload) noexcept
+bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, std::string_view& payload,
+    wire_trace& trace) noexcept
 {
-    if(d.size() < 9 || std::memcmp(d.data(), frame_magic, 4) != 0)
+    if(d.size() < 9 || d[0] != '\0' || std::memcmp(d.data(), frame_magic, 3) != 0)
+        return false;
+    bool const traced = d[3] == frame_magic_traced[3];
+    if(!traced && d[3] != frame_magic[3])
         return false;
     std::size_t const n = static_cast<unsigned char>(d[4]);
     if(d.size() < 5 + n + 4)
@@ -113,9 +144,50 @@ bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, 
     version = 0;
     for(int i = 0; i < 4; ++i)
         version |= static_cast<unsigned>(static_cast<unsigned char>(d[5 + n + i])) << (8 * i);
-    payload = d.substr(5 + n + 4);
+    std::size_t at = 5 + n + 4;
+    if(traced)
+    {
+        constexpr std::size_t tp = spindle::detail::traceparent_size;
+        if(d.size() < at + tp + 2)
+            return false;
+        trace.traceparent = d.substr(at, tp);
+        std::size_t const ts = static_cast<unsigned char>(d[at + tp]) |
+            (static_cast<std::size_t>(static_cast<unsigned char>(d[at + tp + 1])) << 8);
+        at += tp + 2;
+        if(d.size() < at + ts)
+            return false;
+        trace.tracestate = d.substr(at, ts);
+        at += ts;
+    }
+    payload = d.substr(at);
     return true;
 }
+
+/// The received context current on this thread while a message is posted,
+/// so that the envelope captures it (spindle::trace's hooks; nothing when
+/// tracing is off or the message carries none).
+class trace_entered
+{
+    spindle::detail::trace_hooks const* h_ = nullptr;
+    void* token_ = nullptr;
+
+public:
+    explicit trace_entered(wire_trace const& t) noexcept
+    {
+        if(t.traceparent.empty())
+            return;
+        h_ = spindle::detail::trace_hooks_table.load(std::memory_order_acquire);
+        if(h_ && h_->enter)
+            token_ = h_->enter(t.traceparent, t.tracestate);
+    }
+    ~trace_entered()
+    {
+        if(token_)
+            h_->leave(token_);
+    }
+    trace_entered(trace_entered const&) = delete;
+    trace_entered& operator=(trace_entered const&) = delete;
+};
 
 /// Owns a natsMsg.
 struct msg_ptr
@@ -741,6 +813,13 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
         rid = next_reply_.fetch_add(1, std::memory_order_relaxed);
         reply_to = reply_subject(rid);
     }
+    // the sender's trace context, only when tracing captured one
+    char traceparent[spindle::detail::traceparent_size + 1];
+    thread_local std::string tracestate;
+    bool traced = false;
+    if(e->trace_) [[unlikely]]
+        if(auto const* h = spindle::detail::trace_hooks_table.load(std::memory_order_acquire); h && h->inject)
+            traced = h->inject(e->trace_, traceparent, tracestate) && tracestate.size() <= max_tracestate;
     // JSON travels with headers (any NATS client reads it); the binary codec
     // in a frame of its own, published without building a natsMsg
     msg_ptr m;
@@ -749,7 +828,7 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
     bool const framed = entry->encoding == codec::binary && entry->name.size() < 256;
     if(framed)
     {
-        append_frame(frame, entry->name, entry->version, buf);
+        append_frame(frame, entry->name, entry->version, buf, traced ? traceparent : nullptr, tracestate);
         if(static_cast<std::int64_t>(frame.size()) > max_payload_)
             return refuse(make_error_code(error::payload_too_large));
     }
@@ -767,6 +846,12 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
         }
         if(s == NATS_OK && entry->encoding == codec::binary)
             s = natsMsgHeader_Set(m.m, h_codec, "binary");
+        if(s == NATS_OK && traced)
+        {
+            s = natsMsgHeader_Set(m.m, h_traceparent, traceparent);
+            if(s == NATS_OK && !tracestate.empty())
+                s = natsMsgHeader_Set(m.m, h_tracestate, tracestate.c_str());
+        }
         if(s != NATS_OK)
             return refuse(nats_error(s));
     }
@@ -917,7 +1002,8 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
     std::string_view type;
     unsigned version = 1;
     codec enc = codec::json;
-    if(parse_frame(data, type, version, data))
+    wire_trace trace;
+    if(parse_frame(data, type, version, data, trace))
     {
         // a binary frame from a Spindle node: no headers to parse
         enc = codec::binary;
@@ -966,6 +1052,13 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
         char const* c = header(m, h_codec);
         if(c && std::strcmp(c, "binary") == 0)
             enc = codec::binary;
+        if(spindle::detail::trace_hooks_table.load(std::memory_order_relaxed)) [[unlikely]]
+            if(char const* tp = header(m, h_traceparent))
+            {
+                trace.traceparent = tp;
+                if(char const* ts = header(m, h_tracestate))
+                    trace.tracestate = ts;
+            }
     }
     in_entry const* entry = t.table->find(type);
     if(!entry)
@@ -990,6 +1083,7 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
     try
     {
         codec_scope scope(this);
+        trace_entered traced(trace);
         if(is_ask)
         {
             entry->ask(t.cell.get(), data, opts_.serve_ask_timeout,

@@ -13,6 +13,7 @@
 #include <spindle/tools/tool_bus.hpp>
 
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/detail/trace_hooks.hpp>
 #include <spindle/executor.hpp>
 #include <spindle/metrics.hpp>
 #include <spindle/system.hpp>
@@ -153,6 +154,21 @@ struct call_frame
     boost::json::value params; ///< moved into the tool by the runner
     /// True while the tool's `execute` runs: its delegated credentials work only then.
     std::atomic<bool> running{false};
+
+    /// The call's span (spindle::trace's hooks; doc/tracing.md), null when
+    /// tracing is off: started on the caller's fiber, a child of its current
+    /// span, ended by the runner, or here if the tool never ran.
+    void* trace_span = nullptr;
+    spindle::detail::trace_hooks const* trace = nullptr;
+
+    call_frame() = default;
+    call_frame(call_frame const&) = delete;
+    call_frame& operator=(call_frame const&) = delete;
+    ~call_frame()
+    {
+        if(trace_span)
+            trace->finish(trace_span, true, "the tool did not run");
+    }
 
     // Cancellation, which may come before the task is submitted (the
     // timer is armed first): whoever comes second cancels the task.

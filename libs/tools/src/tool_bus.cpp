@@ -192,6 +192,9 @@ call_outcome bus_impl::run(std::shared_ptr<call_frame> const& f, std::stop_token
     call_outcome o;
     tool_entry const& e = *f->entry;
     f->stop = std::move(st);
+    // the call's span is current while the tool runs, on this fiber
+    void* const span = std::exchange(f->trace_span, nullptr);
+    void* const active = span ? f->trace->activate(span) : nullptr;
     auto const t0 = timers_.now();
     try
     {
@@ -245,6 +248,10 @@ call_outcome bus_impl::run(std::shared_ptr<call_frame> const& f, std::stop_token
         {
         }
     }
+    if(active)
+        f->trace->leave(active);
+    if(span)
+        f->trace->finish(span, static_cast<bool>(o.ec), o.detail);
     auto const ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timers_.now() - t0).count();
     // recorded before the result is published, so a caller that got it sees it counted
     e.series.execution->observe(static_cast<double>(ns) * 1e-9);
@@ -411,6 +418,16 @@ json::value bus_impl::call(agent_credential const& cred, tool_key key, json::val
     frame->chain.push_back(agent);
     frame->deadline = dl;
     frame->params = std::move(params);
+    if(auto const* th = spindle::detail::trace_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
+    {
+        frame->trace = th;
+        frame->trace_span = th->start("tool " + e.schema.name, 1 /* INTERNAL */, {}, {});
+        if(frame->trace_span)
+        {
+            th->set_string(frame->trace_span, "tool.name", e.schema.name);
+            th->set_string(frame->trace_span, "tool.caller", agent.to_string());
+        }
+    }
 
     // Armed before the task exists: a tool never runs without its timeout.
     boost::system::error_code tec;

@@ -58,8 +58,18 @@ struct span_record
 /// The installed pipeline, null when tracing is off.
 std::shared_ptr<tracing::impl> installed_pipeline() noexcept;
 
-/// Installs (or with false uninstalls) the actor hooks.
-void install_actor_hooks(bool on) noexcept;
+/// Installs (or with `on` false uninstalls) core's hooks; `actors` false
+/// leaves handled messages alone (HTTP and remote hooks still work);
+/// `drop_unsampled` says the sampler drops every child of an unsampled
+/// parent, so that handlers of such messages skip it (the cheap path).
+void install_hooks(bool on, bool actors, bool drop_unsampled) noexcept;
+
+/// True if `s` drops every child of an unsampled parent (always-off, or
+/// parent-based with always-off for unsampled parents: the spec's default).
+bool drops_unsampled_children(sampler const& s) noexcept;
+
+/// The calling fiber's current context, or null: no copy of the span.
+span_context const* current_context() noexcept;
 
 } // namespace detail
 } // namespace spindle::trace

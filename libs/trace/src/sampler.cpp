@@ -75,6 +75,12 @@ public:
             s = parent->sampled() ? ls_.get() : lns_.get();
         return s->should_sample(parent, t, name, kind);
     }
+    /// Children of unsampled parents, local or remote, are always dropped.
+    bool drops_unsampled() const noexcept
+    {
+        auto const* off = always_off().get();
+        return rns_.get() == off && lns_.get() == off;
+    }
     std::string description() const override
     {
         return "ParentBased{root:" + root_->description() + ",remoteParentSampled:" + rs_->description()
@@ -99,6 +105,16 @@ std::shared_ptr<sampler const> always_off()
     static auto const s = std::make_shared<constant_sampler const>(false);
     return s;
 }
+
+namespace detail {
+bool drops_unsampled_children(sampler const& s) noexcept
+{
+    if(&s == always_off().get())
+        return true;
+    auto const* p = dynamic_cast<parent_sampler const*>(&s);
+    return p && p->drops_unsampled();
+}
+} // namespace detail
 
 std::shared_ptr<sampler const> trace_id_ratio(double ratio)
 {

@@ -239,6 +239,12 @@ span start_span(std::string name, span_options opts)
     return s;
 }
 
+span_context const* detail::current_context() noexcept
+{
+    span const* cur = current_slot().get();
+    return cur && cur->context().valid() ? &cur->context() : nullptr;
+}
+
 span current_span()
 {
     if(span const* cur = current_slot().get())
@@ -380,7 +386,7 @@ void tracing::impl::shutdown() noexcept
     if(installed)
     {
         std::lock_guard lk(g_install_mutex);
-        detail::install_actor_hooks(false);
+        detail::install_hooks(false, false, false);
         g_on.store(false, std::memory_order_release);
         std::atomic_store_explicit(&g_pipe, std::shared_ptr<tracing::impl>(), std::memory_order_release);
         installed = false;
@@ -444,8 +450,7 @@ tracing::tracing(tracing_options opts) : impl_(std::make_shared<impl>())
     std::atomic_store_explicit(&g_pipe, impl_, std::memory_order_release);
     g_on.store(true, std::memory_order_release);
     p.installed = true;
-    if(p.opts.actors)
-        detail::install_actor_hooks(true);
+    detail::install_hooks(true, p.opts.actors, detail::drops_unsampled_children(*p.sampler));
 }
 
 tracing::tracing(tracing&& other) noexcept = default;

@@ -1,0 +1,294 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+// Trace context across NATS: two nodes in one process against a real
+// nats-server; the receiving handler's span is a child of the sender's.
+
+#include <spindle/trace/tracing.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include "nats_server.hpp"
+#include "support.hpp"
+#include "trace_support.hpp"
+
+#include <spindle/actor.hpp>
+#include <spindle/remote/node.hpp>
+#include <spindle/system.hpp>
+#include <spindle/trace/span.hpp>
+
+#include <boost/describe.hpp>
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+using namespace std::chrono_literals;
+using namespace spindle::trace;
+using namespace spindle_test;
+namespace remote = spindle::remote;
+
+namespace trr {
+
+struct note
+{
+    int n = 0;
+};
+BOOST_DESCRIBE_STRUCT(note, (), (n))
+
+struct query
+{
+};
+BOOST_DESCRIBE_STRUCT(query, (), ())
+
+struct fast
+{
+    std::uint64_t n = 0;
+};
+
+struct fast_query
+{
+    std::uint64_t n = 0;
+};
+
+struct target : spindle::actor<target, note, query, fast, fast_query>
+{
+    std::shared_ptr<std::atomic<int>> seen;
+    explicit target(std::shared_ptr<std::atomic<int>> s) : seen(std::move(s)) {}
+    void on(note const&) { seen->fetch_add(1); }
+    int on(query) { return 7; }
+    void on(fast const&) { seen->fetch_add(1); }
+    std::uint64_t on(fast_query const& q) { return q.n + 1; }
+};
+
+} // namespace trr
+
+SPINDLE_REMOTE_MESSAGE(trr::note, "trr.note", 1);
+SPINDLE_REMOTE_MESSAGE(trr::query, "trr.query", 1);
+SPINDLE_REMOTE_MESSAGE_BINARY(trr::fast, "trr.fast", 1);
+SPINDLE_REMOTE_MESSAGE_BINARY(trr::fast_query, "trr.fast_query", 1);
+
+namespace {
+
+remote::node_options opts(std::string name, nats_server const& s)
+{
+    remote::node_options o;
+    o.name = std::move(name);
+    o.servers = {s.url()};
+    o.heartbeat_interval = 200ms;
+    return o;
+}
+
+std::optional<span_data> wait_span(tracing& t, capture_exporter const& exp, std::string const& name)
+{
+    std::optional<span_data> s;
+    wait_for([&] {
+        t.force_flush(std::chrono::seconds(10));
+        s = exp.find(name);
+        return s.has_value();
+    });
+    return s;
+}
+
+/// Two nodes on one server, `target` published on b as "target".
+struct two_nodes
+{
+    nats_server server;
+    spindle::system sa, sb;
+    remote::node a{sa, opts("a", server)};
+    remote::node b{sb, opts("b", server)};
+    std::shared_ptr<std::atomic<int>> seen = std::make_shared<std::atomic<int>>(0);
+    spindle::actor_ref<trr::target> far;
+
+    two_nodes()
+    {
+        b.publish("target", sb.spawn<trr::target>(seen));
+        far = a.lookup<trr::target>("target");
+    }
+};
+
+/// A raw NATS subscriber on the name's subject: sees what the node sends.
+struct wire_tap
+{
+    natsConnection* nc = nullptr;
+    natsSubscription* sub = nullptr;
+
+    wire_tap(nats_server const& s, char const* subject)
+    {
+        BOOST_REQUIRE(natsConnection_ConnectTo(&nc, s.url().c_str()) == NATS_OK);
+        BOOST_REQUIRE(natsConnection_SubscribeSync(&sub, nc, subject) == NATS_OK);
+        BOOST_REQUIRE(natsConnection_Flush(nc) == NATS_OK);
+    }
+    ~wire_tap()
+    {
+        natsSubscription_Destroy(sub);
+        natsConnection_Destroy(nc);
+    }
+    /// The next message (owned by the caller), or null.
+    natsMsg* next()
+    {
+        natsMsg* m = nullptr;
+        natsSubscription_NextMsg(&m, sub, 60000);
+        return m;
+    }
+};
+
+std::string header_of(natsMsg* m, char const* key)
+{
+    char const* v = nullptr;
+    if(natsMsgHeader_Get(m, key, &v) != NATS_OK || !v)
+        return {};
+    return v;
+}
+
+std::string_view data_of(natsMsg* m)
+{
+    return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_remote_handler_is_a_child_of_the_sender_json_and_binary)
+{
+    auto exp = std::make_shared<capture_exporter>();
+    tracing t(capture_options(exp));
+    two_nodes n;
+
+    span_context sender;
+    instrument("sender", [&] {
+        sender = current_span().context();
+        BOOST_TEST(n.far.tell(trr::note{1}) == spindle::send_status::ok);
+        BOOST_TEST(n.far.tell(trr::fast{2}) == spindle::send_status::ok);
+        BOOST_TEST(n.far.ask(trr::query{}, failure_timeout).get() == 7);
+        BOOST_TEST(n.far.ask(trr::fast_query{41}, failure_timeout).get() == 42u);
+    });
+    BOOST_REQUIRE(sender.valid());
+
+    for(char const* name : {"trr::note", "trr::fast", "trr::query", "trr::fast_query"})
+    {
+        BOOST_TEST_CONTEXT(name)
+        {
+            auto h = wait_span(t, *exp, name);
+            BOOST_REQUIRE(h.has_value());
+            BOOST_TEST(h->context.trace.to_hex() == sender.trace.to_hex());
+            BOOST_TEST(h->parent.to_hex() == sender.span.to_hex());
+            BOOST_TEST(h->context.span.to_hex() != sender.span.to_hex());
+            BOOST_TEST(attr_string(*h, "actor.type") == "trr::target");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tracestate_and_an_unsampled_decision_cross_the_wire)
+{
+    auto exp = std::make_shared<capture_exporter>();
+    // parent-based: a remote parent's decision is kept on the far node too
+    tracing t(capture_options(exp, parent_based(always_on())));
+    two_nodes n;
+
+    auto const state = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+    auto incoming = extract("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", state);
+    BOOST_REQUIRE(incoming.has_value());
+    {
+        span_options o;
+        o.parent = *incoming;
+        instrument(
+            "sampled-sender",
+            [&] {
+                BOOST_TEST(n.far.tell(trr::note{1}) == spindle::send_status::ok);
+                BOOST_TEST(n.far.tell(trr::fast{2}) == spindle::send_status::ok);
+            },
+            o);
+    }
+    BOOST_TEST(eventually([&] { return n.seen->load() == 2; }));
+    for(char const* name : {"trr::note", "trr::fast"})
+    {
+        BOOST_TEST_CONTEXT(name)
+        {
+            auto h = wait_span(t, *exp, name);
+            BOOST_REQUIRE(h.has_value());
+            BOOST_TEST(h->context.trace.to_hex() == "4bf92f3577b34da6a3ce929d0e0e4736");
+            BOOST_TEST(h->context.state.to_header() == state);
+        }
+    }
+
+    // a context the caller did not sample: the far handler is not recorded
+    auto unsampled = extract("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "");
+    BOOST_REQUIRE(unsampled.has_value());
+    {
+        scope sc{span(*unsampled)};
+        BOOST_TEST(n.far.tell(trr::note{3}) == spindle::send_status::ok);
+        BOOST_TEST(n.far.tell(trr::fast{4}) == spindle::send_status::ok);
+    }
+    BOOST_TEST(eventually([&] { return n.seen->load() == 4; }));
+    t.force_flush(std::chrono::seconds(10));
+    for(auto const& s : exp->spans())
+        BOOST_TEST(s.context.trace.to_hex() != "0af7651916cd43dd8448eb211c80319c");
+}
+
+BOOST_AUTO_TEST_CASE(the_wire_carries_the_context_only_when_there_is_one)
+{
+    two_nodes n;
+    wire_tap tap(n.server, "spindle.name.target");
+
+    // tracing off: nothing added, whatever the sender does
+    BOOST_TEST(n.far.tell(trr::note{1}) == spindle::send_status::ok);
+    natsMsg* m = tap.next();
+    BOOST_REQUIRE(m);
+    BOOST_TEST(header_of(m, "traceparent").empty());
+    natsMsg_Destroy(m);
+    BOOST_TEST(n.far.tell(trr::fast{1}) == spindle::send_status::ok);
+    m = tap.next();
+    BOOST_REQUIRE(m);
+    BOOST_TEST(data_of(m).substr(0, 4) == std::string_view("\0SPN", 4));
+    natsMsg_Destroy(m);
+
+    auto exp = std::make_shared<capture_exporter>();
+    tracing t(capture_options(exp));
+    span_context sender;
+    instrument("sender", [&] {
+        sender = current_span().context();
+        BOOST_TEST(n.far.tell(trr::note{1}) == spindle::send_status::ok);
+        BOOST_TEST(n.far.tell(trr::fast{1}) == spindle::send_status::ok);
+    });
+    std::string const tp = format_traceparent(sender);
+    m = tap.next();
+    BOOST_REQUIRE(m);
+    BOOST_TEST(header_of(m, "traceparent") == tp);
+    BOOST_TEST(header_of(m, "tracestate").empty());
+    natsMsg_Destroy(m);
+    m = tap.next();
+    BOOST_REQUIRE(m);
+    auto const d = data_of(m);
+    BOOST_TEST(d.substr(0, 4) == std::string_view("\0SPT", 4));
+    BOOST_TEST(d.find(tp) != std::string_view::npos);
+    BOOST_TEST(header_of(m, "traceparent").empty()); // the frame needs no headers
+    natsMsg_Destroy(m);
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_nats_client_sets_the_parent_with_a_traceparent_header)
+{
+    auto exp = std::make_shared<capture_exporter>();
+    tracing t(capture_options(exp));
+    two_nodes n;
+
+    natsConnection* nc = nullptr;
+    BOOST_REQUIRE(natsConnection_ConnectTo(&nc, n.server.url().c_str()) == NATS_OK);
+    natsMsg* m = nullptr;
+    natsMsg_Create(&m, "spindle.name.target", nullptr, "{}", 2);
+    natsMsgHeader_Set(m, "Spindle-Type", "trr.query");
+    natsMsgHeader_Set(m, "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    natsMsg* r = nullptr;
+    BOOST_REQUIRE(natsConnection_RequestMsg(&r, nc, m, 60000) == NATS_OK);
+    BOOST_TEST(data_of(r) == "7");
+    natsMsg_Destroy(r);
+    natsMsg_Destroy(m);
+    natsConnection_Destroy(nc);
+
+    auto h = wait_span(t, *exp, "trr::query");
+    BOOST_REQUIRE(h.has_value());
+    BOOST_TEST(h->context.trace.to_hex() == "4bf92f3577b34da6a3ce929d0e0e4736");
+    BOOST_TEST(h->parent.to_hex() == "00f067aa0ba902b7");
+}
