@@ -26,7 +26,7 @@ namespace detail {
 template<class R>
 class promise_reply;
 
-/// The reply state behind an @ref ask_future: a fiber promise.
+/// The reply state behind an @ref ask_future "ask_future": a fiber promise.
 template<class R>
 class promise_reply final : public reply_state<R>
 {

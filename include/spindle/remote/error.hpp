@@ -54,9 +54,11 @@ inline boost::system::error_code make_error_code(error e) noexcept
 
 } // namespace spindle::remote
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::remote::error> : std::true_type
 {
 };
+/// @endcond
 
 #endif

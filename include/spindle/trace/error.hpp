@@ -50,9 +50,11 @@ inline boost::system::error_code make_error_code(error e) noexcept
 
 } // namespace spindle::trace
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::trace::error> : std::true_type
 {
 };
+/// @endcond
 
 #endif
