@@ -7,8 +7,11 @@
 #   spindle_add_component(<name>
 #       [SOURCES <file>...]         compiled sources; none: an INTERFACE target
 #       [LINK <target>...]          what its users link too (PUBLIC)
-#       [DEPENDENCIES <spec>...])   find_package() arguments, one string each,
+#       [DEPENDENCIES <spec>...]    find_package() arguments, one string each,
 #                                   that the installed package needs for it
+#       [PKG_CONFIG_REQUIRES <m>...] pkg-config modules its users need (tbb)
+#       [PKG_CONFIG_LIBS <flag>...]) what else its users link, as compiler
+#                                   flags (-lboost_json), for its .pc file
 #
 # It creates `spindle_<name>` (alias and exported name `spindle::<name>`),
 # its install rules, and registers <name> with the config package written
@@ -23,7 +26,7 @@ set(SPINDLE_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/spindle"
 mark_as_advanced(SPINDLE_INSTALL_CMAKEDIR)
 
 function(spindle_add_component name)
-    cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;LINK;DEPENDENCIES")
+    cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;LINK;DEPENDENCIES;PKG_CONFIG_REQUIRES;PKG_CONFIG_LIBS")
     if(arg_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "spindle_add_component(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
     endif()
@@ -66,8 +69,67 @@ function(spindle_add_component name)
         NAMESPACE spindle::
         DESTINATION ${SPINDLE_INSTALL_CMAKEDIR})
 
+    # The components it links (spindle::<c> in LINK): the installed package
+    # loads them with it, so that asking for it alone is enough.
+    set(requires)
+    foreach(link IN LISTS arg_LINK)
+        if(link MATCHES "^spindle::(.+)$")
+            list(APPEND requires ${CMAKE_MATCH_1})
+        endif()
+    endforeach()
+    if(NOT name STREQUAL "core" AND NOT "core" IN_LIST requires)
+        list(PREPEND requires core)
+    endif()
+
     set_property(GLOBAL APPEND PROPERTY SPINDLE_COMPONENTS ${name})
     set_property(GLOBAL PROPERTY SPINDLE_DEPENDENCIES_${name} "${arg_DEPENDENCIES}")
+    set_property(GLOBAL PROPERTY SPINDLE_REQUIRES_${name} "${requires}")
+
+    spindle_install_pkg_config(${name} ${target} "${requires}"
+        "${arg_PKG_CONFIG_REQUIRES}" "${arg_PKG_CONFIG_LIBS}")
+endfunction()
+
+# Writes and installs spindle-<name>.pc, for builds that do not use CMake
+# (b2, make): `pkg-config --cflags --libs spindle-http` gives what a program
+# using spindle::http needs (the components it links come as Requires).
+# The prefix is found relative to the .pc file, so the installed tree can move.
+function(spindle_install_pkg_config name target requires pc_requires pc_libs)
+    set(pc_dir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+    file(RELATIVE_PATH to_prefix "/prefix/${pc_dir}" "/prefix")
+    string(REGEX REPLACE "/$" "" to_prefix "${to_prefix}")
+    set(modules)
+    foreach(c IN LISTS requires)
+        list(APPEND modules spindle-${c})
+    endforeach()
+    list(APPEND modules ${pc_requires})
+    list(JOIN modules ", " modules)
+    list(JOIN pc_libs " " libs)
+    set(cflags "-I\${includedir}")
+    get_target_property(type ${target} TYPE)
+    if(NOT type STREQUAL "INTERFACE_LIBRARY")
+        set(libs "-L\${libdir} -l${target} ${libs}")
+        if(type STREQUAL "SHARED_LIBRARY")
+            string(APPEND cflags " -DSPINDLE_DYN_LINK")
+        endif()
+    endif()
+    if(name STREQUAL "core")
+        string(APPEND cflags " -DBOOST_LOG_DYN_LINK -pthread")
+    endif()
+    string(STRIP "${libs}" libs)
+    set(file "${PROJECT_BINARY_DIR}/pkgconfig/spindle-${name}.pc")
+    file(CONFIGURE OUTPUT "${file}" CONTENT [=[
+prefix=${pcfiledir}/@to_prefix@
+includedir=${prefix}/@CMAKE_INSTALL_INCLUDEDIR@
+libdir=${prefix}/@CMAKE_INSTALL_LIBDIR@
+
+Name: spindle-@name@
+Description: Spindle, an actor framework on Boost.Fiber: the @name@ component (compile with -std=c++20)
+Version: @PROJECT_VERSION@
+Requires: @modules@
+Cflags: @cflags@
+Libs: @libs@
+]=] @ONLY)
+    install(FILES "${file}" DESTINATION "${pc_dir}")
 endfunction()
 
 # spindle_link_by_prefix(<target> <name> [<prefix>=<link-target>]...)
@@ -112,6 +174,9 @@ function(spindle_install_package)
             string(APPEND SPINDLE_PACKAGE_COMPONENTS " [==[${dep}]==]")
         endforeach()
         string(APPEND SPINDLE_PACKAGE_COMPONENTS ")\n")
+        get_property(requires GLOBAL PROPERTY SPINDLE_REQUIRES_${name})
+        list(JOIN requires " " requires)
+        string(APPEND SPINDLE_PACKAGE_COMPONENTS "set(_spindle_requires_${name} ${requires})\n")
     endforeach()
 
     set(dir "${PROJECT_BINARY_DIR}/cmake")

@@ -35,6 +35,7 @@ namespace spindle {
 class SPINDLE_DECL basic_actor_ref
 {
 protected:
+    /// The actor's mailbox cell (null for an empty reference).
     boost::intrusive_ptr<detail::actor_cell> cell_;
 
 public:
@@ -114,6 +115,8 @@ public:
 
     actor_ref() noexcept = default;
 
+    /// Wraps an actor's cell (used by the runtime; user code gets
+    /// references from `spawn`, `lookup` and messages).
     explicit actor_ref(boost::intrusive_ptr<detail::actor_cell> c) noexcept
         : basic_actor_ref(std::move(c))
     {
@@ -154,9 +157,11 @@ public:
 
 } // namespace spindle
 
+/// Hashes actor references (by the actor's cell) for unordered containers.
 template<>
 struct std::hash<spindle::basic_actor_ref>
 {
+    /// @return The hash of `r`'s cell address.
     std::size_t operator()(spindle::basic_actor_ref const& r) const noexcept
     {
         return std::hash<void const*>()(r.cell());

@@ -83,8 +83,8 @@ struct circuit_breaker_options
 /** One change of state, as reported to `on_transition` callbacks. */
 struct circuit_transition
 {
-    circuit_state from;
-    circuit_state to;
+    circuit_state from; ///< the state before
+    circuit_state to;   ///< the state after
 };
 
 /** Running totals of a breaker. */
@@ -159,7 +159,10 @@ public:
     public:
         /// An empty permit (what a rejected `try_acquire` returns).
         permit() noexcept = default;
+        /// Takes over `other`'s permit; `other` becomes empty.
         permit(permit&& other) noexcept;
+        /// Reports this permit's call as abandoned (if it had no outcome),
+        /// then takes over `other`'s; `other` becomes empty.
         permit& operator=(permit&& other) noexcept;
         ~permit();
 

@@ -89,6 +89,7 @@ enum class supervision_strategy : std::uint8_t
     escalate
 };
 
+/// When a supervisor restarts a child that ended (OTP's child restart types).
 enum class restart_type : std::uint8_t
 {
     /// Always restarted, whatever the reason it ended (a normal stop too).
@@ -99,6 +100,7 @@ enum class restart_type : std::uint8_t
     temporary
 };
 
+/// Where an actor is in its life, as introspection reports it.
 enum class actor_state : std::uint8_t
 {
     /// Spawned; `pre_start` has not run yet.

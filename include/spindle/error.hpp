@@ -71,9 +71,11 @@ namespace detail {
 
 } // namespace spindle
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::error> : std::true_type
 {
 };
+/// @endcond
 
 #endif

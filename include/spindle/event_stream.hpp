@@ -30,6 +30,7 @@ struct event
     /// Increasing per system, starting at 1: the publication order (gaps
     /// are events nobody wanted).
     std::uint64_t sequence = 0;
+    /// What happened.
     event_type type = event_type::custom;
     /// Wall-clock time of publication.
     std::chrono::system_clock::time_point time{};

@@ -240,19 +240,26 @@ private:
 /// The tags of Spindle's id types; each names its id type in error messages.
 namespace tags {
 /// Tag of @ref actor_id.
-struct actor { static constexpr std::string_view name = "actor_id"; };
+struct actor { static constexpr std::string_view name = "actor_id"; ///< the id type's name
+};
 /// Tag of @ref task_id.
-struct task { static constexpr std::string_view name = "task_id"; };
+struct task { static constexpr std::string_view name = "task_id"; ///< the id type's name
+};
 /// Tag of @ref node_id.
-struct node { static constexpr std::string_view name = "node_id"; };
+struct node { static constexpr std::string_view name = "node_id"; ///< the id type's name
+};
 /// Tag of @ref component_id.
-struct component { static constexpr std::string_view name = "component_id"; };
+struct component { static constexpr std::string_view name = "component_id"; ///< the id type's name
+};
 /// Tag of @ref tool_id.
-struct tool { static constexpr std::string_view name = "tool_id"; };
+struct tool { static constexpr std::string_view name = "tool_id"; ///< the id type's name
+};
 /// Tag of @ref event_id.
-struct event { static constexpr std::string_view name = "event_id"; };
+struct event { static constexpr std::string_view name = "event_id"; ///< the id type's name
+};
 /// Tag of @ref handler_id.
-struct handler { static constexpr std::string_view name = "handler_id"; };
+struct handler { static constexpr std::string_view name = "handler_id"; ///< the id type's name
+};
 } // namespace tags
 
 /// Identifies an actor for its whole life, across restarts.

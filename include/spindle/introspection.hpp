@@ -25,15 +25,16 @@ struct actor_info
 {
     actor_id id;               ///< nil for the root
     std::string name;          ///< registered name; "root" for the root; else empty
-    node_type type = node_type::worker;
+    node_type type = node_type::worker; ///< root, supervisor, worker or agent
     std::string actor_type;    ///< demangled C++ type (empty for the root)
     supervision_strategy strategy = supervision_strategy::one_for_one; ///< meaningful for supervisors (and the root)
-    std::uint32_t restarts = 0;
-    actor_state state = actor_state::running;
-    std::size_t mailbox_depth = 0;
+    std::uint32_t restarts = 0;            ///< times it was restarted
+    actor_state state = actor_state::running; ///< where it is in its life
+    std::size_t mailbox_depth = 0;         ///< user messages queued now
     /// Messages its full mailbox refused (`fail`, `block`) and dropped
     /// (`drop_newest`, `drop_oldest`) since it was spawned.
     std::uint64_t mailbox_refused = 0;
+    /// See `mailbox_refused`.
     std::uint64_t mailbox_dropped = 0;
     std::vector<actor_info> children; ///< supervised children in start order (root: top-level actors)
     std::size_t omitted = 0;   ///< children not listed because of `inspect_options::max_nodes`

@@ -181,7 +181,7 @@ private:
     per-thread slot, so threads that increment the same counter at high rates
     do not bounce a cache line between cores. @ref value sums the stripes.
     The price is memory (one cache line per stripe, a few KiB at most) and a
-    slower @ref value: use it for the few process-wide hot counters (such as
+    slower @ref value "value": use it for the few process-wide hot counters (such as
     messages processed), and @ref counter everywhere else.
 
     The stripe count is a power of two derived from
@@ -751,7 +751,7 @@ struct metric_family
 */
 using collector_type = std::function<void(std::vector<sample>&)>;
 
-/// Identifies a collector for @ref registry::remove_collector. Zero is never
+/// Identifies a collector for @ref spindle::metrics::registry::remove_collector. Zero is never
 /// a valid id.
 enum class collector_id : std::uint64_t
 {

@@ -23,7 +23,9 @@ namespace spindle {
 */
 struct restart_intensity
 {
+    /// Restarts allowed within `window`; one more and the supervisor gives up.
     int max_restarts = static_cast<int>(defaults::max_restarts);
+    /// The sliding window restarts are counted in (system clock).
     std::chrono::nanoseconds window = defaults::restart_window;
 };
 
@@ -42,8 +44,11 @@ struct restart_intensity
 */
 struct restart_backoff
 {
+    /// The delay before the first restart in a row; 0 (the default): no delay at all.
     std::chrono::nanoseconds base{0};
+    /// The cap on every delay.
     std::chrono::nanoseconds max = defaults::restart_backoff_max;
+    /// The growth of the delay from one restart in a row to the next.
     double multiplier = 2.0;
     /// Jitter: each delay is multiplied by a random number in `[1, 1 + random_factor]`.
     double random_factor = 0.0;

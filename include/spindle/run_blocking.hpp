@@ -63,7 +63,7 @@ struct blocking_pool_stats
     the job's value, with the exception it threw, or with
     `error::cancelled` if the pool shut down before the job started.
 
-    It is a *completion handle* for @ref when_all and @ref when_any: it has
+    It is a *completion handle* for @ref when_all and @ref when_any "when_any": it has
     `wait()`, `ready()`, `result()` and `on_complete(fn)`.
 
     @tparam T The job's result type (`void` allowed).

@@ -55,7 +55,7 @@
     stages (map, filter, flat_map, processors) are fused, with no buffer
     between them, into the fiber of the stage before them, as Akka Streams
     does; the source, batch, throttle, map_parallel and the sink start
-    fibers of their own, and `stage_options::buffer` or @ref stream::buffer
+    fibers of their own, and `stage_options::buffer` or @ref spindle::stream::buffer
     force a boundary anywhere. `stream_options::fuse = false` gives every
     stage its own fiber.
 
@@ -96,7 +96,7 @@
     throws under `error_action::stop` (`stream_error::stage_failed`, naming
     the stage), runs out of retries, or a `backpressure::wait` buffer stays
     full (`stream_error::sink_full`); it is *cancelled* by
-    @ref stream_handle::cancel (`error::cancelled`) or when its system shuts
+    @ref spindle::stream_handle::cancel (`error::cancelled`) or when its system shuts
     down (`error::system_stopped`). Failing or cancelling stops every stage:
     waits end at once, items in flight are discarded (and counted as
     `discarded`, so that `in == out + filtered + dropped + errors +
@@ -115,7 +115,7 @@
     - `spindle_stream_backpressure_events_total{stream, processor}`
     - `spindle_stream_buffer_depth{stream, processor}`: items in the
       stage's input buffer.
-    - `spindle_streams_active`: streams running now (see @ref active_streams);
+    - `spindle_streams_active`: streams running now (see @ref spindle::active_streams);
       `spindle_streams_finished_total{outcome}` with `completed`, `failed`,
       `cancelled`.
     Series are keyed by the stream's and stages' names, not by run: runs of
@@ -244,7 +244,7 @@ struct end_of_stream
 {
 };
 
-/** The actor of an @ref actor_source: each `T` it receives becomes an item
+/** The actor of an @ref actor_source "actor_source": each `T` it receives becomes an item
     of the stream; @ref end_of_stream (or the actor stopping) ends it.
 
     When the stream is behind, the handler waits for room (parking only this
@@ -513,7 +513,7 @@ template<class P, class T>
 using process_result_t = std::remove_cvref_t<decltype(std::declval<P&>().process(std::declval<T&&>()))>;
 } // namespace detail
 
-/** A processor for @ref stream::via: a named stage, as the design's
+/** A processor for @ref spindle::stream::via "stream::via": a named stage, as the design's
     `Processor` chain. `process` returns the output item, or a
     `std::optional` of it where an empty optional filters the item out.
 */
@@ -580,7 +580,7 @@ public:
     auto flat_map(F fn, stage_options opts = {}) const
         -> stream<std::remove_cvref_t<std::ranges::range_value_t<detail::stage_result_t<F, T>>>>;
 
-    /** Runs the items through a named processor (see @ref stream_processor);
+    /** Runs the items through a named processor (see @ref spindle::stream_processor);
         its `name()` names the stage unless `opts.name` is set, so its errors
         and metrics name it.
     */
@@ -595,6 +595,8 @@ public:
 
         @param n Items per batch, at least 1.
         @param max_wait How long a partial batch may wait; positive.
+        @param opts Name, buffer (a batch stage always has one in front).
+        @return The extended description.
     */
     stream<std::vector<T>> batch(std::size_t n, std::chrono::nanoseconds max_wait, stage_options opts = {}) const;
 
@@ -606,6 +608,8 @@ public:
         @param per_second The rate; positive and finite.
         @param burst The bucket's size; 0 = a twentieth of a second's worth
         (at least 1).
+        @param opts Name, buffer (a throttle always has one in front).
+        @return The extended description.
     */
     stream<T> throttle(double per_second, std::size_t burst = 0, stage_options opts = {}) const;
 
@@ -617,6 +621,8 @@ public:
         @param n Items in flight at most (started and not yet emitted), 1 to 4096.
         @param fn `U fn(T)` (or with a stop token).
         @param order `ordered` (input order) or `unordered` (completion order).
+        @param opts Name, error handling, buffer (it always has one in front).
+        @return The extended description.
     */
     template<class F>
         requires std::invocable<F const&, T&&> || std::invocable<F const&, T&&, std::stop_token const&>

@@ -273,9 +273,11 @@ public:
 
 } // namespace spindle
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::stream_error> : std::true_type
 {
 };
+/// @endcond
 
 #endif

@@ -83,6 +83,7 @@ struct child_info
     /// `starting`, `running`, `restarting` (including a backoff wait), or
     /// `stopped` when the spec is kept without a child.
     actor_state state = actor_state::stopped;
+    /// Its restart type, from its spec.
     restart_type restart = restart_type::permanent;
     /// `supervisor` for a child supervisor, else `worker` or `agent`.
     node_type node = node_type::worker;
@@ -183,10 +184,15 @@ public:
         return *this;
     }
 
+    /// @return The child's id within its supervisor.
     std::string const& id() const noexcept { return id_; }
+    /// @return The options its actor is spawned with.
     spawn_options const& spawn() const noexcept { return spawn_; }
+    /// @return Its restart type.
     restart_type restart() const noexcept { return restart_; }
+    /// @return How long the supervisor waits for it to stop.
     std::chrono::nanoseconds shutdown() const noexcept { return shutdown_; }
+    /// @return Its own decider (empty: the supervisor's).
     decider_type const& decider() const noexcept { return decider_; }
 
     /// The maker (for the runtime).
@@ -204,8 +210,11 @@ private:
 /** What a supervisor does, and the children it starts (in order). */
 struct supervisor_spec
 {
+    /// Which children a failure restarts.
     supervision_strategy strategy = supervision_strategy::one_for_one;
+    /// How many restarts, in how long, before the supervisor gives up and escalates.
     restart_intensity intensity{};
+    /// The delay before restarts; none by default (`restart_backoff::base` is 0).
     restart_backoff backoff{};
     /// Decides what each child's failure means (see @ref decider_type);
     /// empty: every failure is `restart`. A child spec's own decider wins.
@@ -337,7 +346,9 @@ public:
     detail::sup_started on(detail::sup_restart_child const& m);
     /// Forgets a terminated child's spec (the reply's `ec` says why not).
     detail::sup_started on(detail::sup_delete_child const& m);
+    /// Counts the children (see `supervisor_ref::count_children`).
     child_counts on(detail::sup_count_children);
+    /// Describes the children (see `supervisor_ref::which_children`).
     std::vector<child_info> on(detail::sup_child_infos);
 
     /// The spec it was built from.
@@ -360,12 +371,15 @@ class SPINDLE_DECL supervisor_ref
     actor_ref<supervisor> ref_;
 
 public:
+    /// An empty handle.
     supervisor_ref() noexcept = default;
+    /// Wraps a supervisor's reference (`spawn_supervisor` returns one already).
     explicit supervisor_ref(actor_ref<supervisor> r) noexcept : ref_(std::move(r)) {}
 
     /** Starts a child under this supervisor, after those already there, and
         waits until its first `pre_start` has returned.
 
+        @param spec The child's spec (made by `child_spec::of`).
         @param ec `start_failed` (the constructor or the first `pre_start`
         threw: the child is not kept), `name_taken` (its id or registry
         name is in use), `invalid_argument` (a spec not made by
@@ -412,6 +426,8 @@ public:
     bool terminate_child(std::string_view id) const;
 
     /** Starts a terminated child again from its kept spec (a new actor, with a new id).
+        @param id The child's id.
+        @return The new actor's reference, empty on error.
         @param ec `unknown_actor` (no such id), `child_running`, or as `start_child`.
     */
     basic_actor_ref restart_child(std::string_view id, boost::system::error_code& ec) const;
@@ -419,6 +435,7 @@ public:
     basic_actor_ref restart_child(std::string_view id) const;
 
     /** Forgets a terminated child's spec.
+        @param id The child's id.
         @param ec `unknown_actor` (no such id) or `child_running` (terminate it first).
     */
     void delete_child(std::string_view id, boost::system::error_code& ec) const;
@@ -464,10 +481,13 @@ public:
 
     /// The supervisor's own reference.
     actor_ref<supervisor> const& ref() const noexcept { return ref_; }
+    /// @return The supervisor's actor id.
     actor_id id() const noexcept { return ref_.id(); }
+    /// @return True while the supervisor runs.
     bool alive() const noexcept { return ref_.alive(); }
     /// Stops the supervisor (children first, in reverse start order).
     void stop() const noexcept { ref_.stop(); }
+    /// @return True unless the handle is empty.
     explicit operator bool() const noexcept { return static_cast<bool>(ref_); }
 };
 

@@ -95,7 +95,9 @@ struct system_options
 /** A message that could not be delivered, as reported to dead-letter hooks. */
 struct dead_letter
 {
+    /// The actor it was sent to.
     actor_id receiver;
+    /// The message's type.
     std::type_info const* message_type;
     /// `error::actor_stopped`, `error::mailbox_full` (refused), `error::message_dropped`,
     /// `error::handler_failed` (its handler threw; not redelivered).
@@ -108,7 +110,9 @@ struct dead_letter
 /** A handler (or `pre_start`) that threw. */
 struct actor_failure
 {
+    /// The actor whose handler (or hook) threw.
     actor_id actor;
+    /// Its type.
     std::type_info const* actor_type;
     /// The exception's `what()`, or a description for non-standard exceptions.
     std::string what;
@@ -120,10 +124,10 @@ struct actor_failure
 /** An actor that had not stopped when a shutdown's deadline passed. */
 struct stuck_actor
 {
-    actor_id id;
-    std::string name;
+    actor_id id;      ///< its id
+    std::string name; ///< its registered name (empty if none)
     std::string type; ///< demangled C++ type
-    std::size_t mailbox_depth;
+    std::size_t mailbox_depth; ///< user messages still queued
 };
 
 /** What `system::shutdown` did. */
@@ -148,8 +152,8 @@ struct system_stats
     std::uint64_t dropped = 0;       ///< of which dropped by overflow policies (`drop_newest`, `drop_oldest`)
     std::uint64_t refused = 0;       ///< of which refused by a full mailbox (`fail`, `block`)
     std::uint64_t failures = 0;      ///< exceptions out of handlers and hooks
-    std::uint64_t restarts = 0;
-    std::uint64_t spawned = 0;
+    std::uint64_t restarts = 0;      ///< restarts by supervisors and the root guardian
+    std::uint64_t spawned = 0;       ///< actors spawned since the system started
     std::uint64_t steals = 0;        ///< actors taken by an idle worker
     std::uint64_t actors = 0;        ///< alive now
     std::uint64_t fibers = 0;        ///< handler fibers alive now
@@ -203,7 +207,12 @@ public:
     /** Registers `ref` under `name` (names are unique among live actors;
         a stopped actor's name becomes free again).
 
+        @param name The name.
+        @param ref The actor.
         @param ec `name_taken`, `actor_stopped`, `invalid_argument` (empty name).
+
+        @par Thread safety
+        Safe to call concurrently from any thread or fiber.
     */
     void register_name(std::string_view name, basic_actor_ref const& ref, boost::system::error_code& ec);
     /// Throwing form of `register_name`.
@@ -214,7 +223,13 @@ public:
 
     /** Finds a live actor by name.
 
+        @tparam A The actor type expected.
+        @param name The name.
         @param ec `unknown_actor` if there is none, or it is not an `A`.
+        @return The reference, empty on error.
+
+        @par Thread safety
+        Safe to call concurrently from any thread or fiber.
     */
     template<class A>
     actor_ref<A> lookup(std::string_view name, boost::system::error_code& ec) const;

@@ -144,10 +144,12 @@ struct task_options
 
 } // namespace spindle
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::task_error> : std::true_type
 {
 };
+/// @endcond
 
 #include <spindle/impl/task.hpp>
 

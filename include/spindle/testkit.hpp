@@ -86,7 +86,7 @@ struct probe_handler
 
 } // namespace detail
 
-/** The actor behind a @ref probe: it accepts `Ms...` and records them in order. */
+/** The actor behind a @ref probe "probe": it accepts `Ms...` and records them in order. */
 template<class... Ms>
 class probe_actor
     : public actor<probe_actor<Ms...>, detail::probe_watch, Ms...>
@@ -95,6 +95,7 @@ class probe_actor
 public:
     using detail::probe_handler<probe_actor<Ms...>, detail::probe_inbox<Ms...>, Ms>::on...;
 
+    /// Records into `inbox` (made by the @ref probe that spawns it).
     explicit probe_actor(std::shared_ptr<detail::probe_inbox<Ms...>> inbox) : inbox_(std::move(inbox)) {}
 
     /// Monitors the target (the `down` arrives in `on_down`).
@@ -109,6 +110,7 @@ public:
         inbox_->cv.notify_all();
     }
 
+    /// What it received, shared with its @ref probe.
     std::shared_ptr<detail::probe_inbox<Ms...>> inbox_;
 };
 

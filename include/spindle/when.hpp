@@ -94,7 +94,7 @@ outcome_t<H> wait_and_take(H& h)
 } // namespace detail
 
 /** Something `when_all` can wait for: `wait()` blocks fiber-style until the
-    outcome is there, `result()` takes it. Both @ref ask_future and
+    outcome is there, `result()` takes it. Both @ref spindle::ask_future and
     completion handles qualify.
 */
 template<class H>
@@ -105,7 +105,7 @@ concept awaitable_result = requires(H& h) {
 
 /** A handle that can also say whether it is done and call back when it is:
     `ready()`, `on_complete(fn)`. Task handles of the executor and
-    @ref blocking_future qualify; `when_any` and the stop-token forms of
+    @ref spindle::blocking_future qualify; `when_any` and the stop-token forms of
     `when_all` need it, because they must not consume a handle they do not
     end up waiting for.
 */

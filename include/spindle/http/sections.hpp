@@ -51,7 +51,7 @@ namespace spindle::http {
 using section_function = std::function<boost::json::value()>;
 
 /** Tells whether `name` may name a section: 1 to 64 characters, each a
-    letter, a digit, or one of `_ - . :`, the first a letter or a digit.
+    letter, a digit, an underscore, a hyphen, a colon or a period, the first a letter or a digit.
 
     @param name The name.
     @return True if it is valid.

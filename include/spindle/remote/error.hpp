@@ -47,6 +47,7 @@ enum class error
 /// The `spindle.remote` category.
 SPINDLE_DECL boost::system::error_category const& error_category() noexcept;
 
+/// Makes an `error_code` of the `spindle.remote` category (found by ADL).
 inline boost::system::error_code make_error_code(error e) noexcept
 {
     return {static_cast<int>(e), remote::error_category()};
@@ -54,9 +55,11 @@ inline boost::system::error_code make_error_code(error e) noexcept
 
 } // namespace spindle::remote
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::remote::error> : std::true_type
 {
 };
+/// @endcond
 
 #endif

@@ -34,7 +34,7 @@ enum class codec : std::uint8_t
 };
 
 /** What a message type is on the wire. Sending a type between nodes needs
-    this specialised (or @ref SPINDLE_REMOTE_MESSAGE); otherwise the
+    this specialised (or `SPINDLE_REMOTE_MESSAGE`); otherwise the
     compile error names `message_traits<M>` and says what to declare.
 
     @code
@@ -126,8 +126,8 @@ M decode(std::string_view data)
 template<>
 struct message_traits<void>
 {
-    static constexpr std::string_view name = "void";
-    static constexpr unsigned version = 1;
+    static constexpr std::string_view name = "void"; ///< the wire name
+    static constexpr unsigned version = 1;           ///< the wire version
 };
 
 #define SPINDLE_REMOTE_BUILTIN_(T, N)                                                                                  \

@@ -38,6 +38,7 @@ struct tls_options
     std::string ca_file;
     /// Client certificate chain and key (PEM files), for mutual TLS.
     std::string cert_file;
+    /// The private key of `cert_file` (PEM file).
     std::string key_file;
     /// Accept any server certificate (tests only).
     bool skip_verification = false;
@@ -55,29 +56,30 @@ struct node_options
     std::vector<std::string> servers{"nats://127.0.0.1:4222"};
     /// Credentials: user/password, a token, or a `.creds` file (NATS 2 JWT).
     std::string user;
-    std::string password;
-    std::string token;
-    std::string credentials_file;
+    std::string password;         ///< with `user`
+    std::string token;            ///< instead of user and password
+    std::string credentials_file; ///< a NATS 2 `.creds` file (JWT and seed)
+    /// TLS to the servers.
     tls_options tls;
     /// Reconnection: attempts per server (-1: forever), the wait between
     /// them, and how many bytes of outgoing messages are buffered while
     /// reconnecting (beyond it, sends are refused and counted).
     int max_reconnects = 60;
-    std::chrono::milliseconds reconnect_wait{250};
-    int reconnect_buffer_bytes = 8 * 1024 * 1024;
+    std::chrono::milliseconds reconnect_wait{250}; ///< see `max_reconnects`
+    int reconnect_buffer_bytes = 8 * 1024 * 1024;  ///< see `max_reconnects`
     /// The first connection attempt's limit.
     std::chrono::milliseconds connect_timeout{2000};
     /// Heartbeats: a peer that misses `heartbeat_misses` in a row is lost,
     /// and every monitor of its actors gets a `down`.
     std::chrono::milliseconds heartbeat_interval{1000};
-    unsigned heartbeat_misses = 3;
+    unsigned heartbeat_misses = 3; ///< see `heartbeat_interval`
     /// How long this node lets a local actor take to answer an ask that
     /// came over NATS (the asking side has its own timeout).
     std::chrono::milliseconds serve_ask_timeout{60000};
     /// Per-subscription pending limits in cnats; messages beyond them are
     /// dropped by cnats and counted as slow-consumer drops.
     int pending_messages_limit = 1 << 20;
-    int pending_bytes_limit = 256 * 1024 * 1024;
+    int pending_bytes_limit = 256 * 1024 * 1024; ///< see `pending_messages_limit`
     /// The first token of every subject this node uses.
     std::string subject_prefix = "spindle";
 };
@@ -85,8 +87,8 @@ struct node_options
 /// A node seen through its heartbeats.
 struct peer_info
 {
-    node_id id;
-    std::string name;
+    node_id id;       ///< its id
+    std::string name; ///< its name (`node_options::name`)
     /// The names it publishes.
     std::vector<std::string> actors;
     /// Time since its last heartbeat.
@@ -98,13 +100,13 @@ struct node_stats
 {
     /// "connected", "reconnecting", "disconnected", "closed", ...
     std::string connection;
-    bool connected = false;
-    std::uint64_t reconnects = 0;
+    bool connected = false;       ///< true while connected to a server
+    std::uint64_t reconnects = 0; ///< reconnections so far
     /// From cnats: messages and bytes this connection sent and received.
     std::uint64_t messages_out = 0;
-    std::uint64_t messages_in = 0;
-    std::uint64_t bytes_out = 0;
-    std::uint64_t bytes_in = 0;
+    std::uint64_t messages_in = 0; ///< see `messages_out`
+    std::uint64_t bytes_out = 0;   ///< see `messages_out`
+    std::uint64_t bytes_in = 0;    ///< see `messages_out`
     /// Messages cnats dropped because a subscription fell behind.
     std::uint64_t slow_consumer_drops = 0;
     /// Sends refused (not connected, payload too large, reconnect buffer full).
@@ -172,6 +174,7 @@ public:
 
     /// This node's id (new for every node object) and name.
     node_id id() const noexcept;
+    /// This node's name (`node_options::name`).
     std::string const& name() const noexcept;
 
     /** Makes `ref` reachable as `name` from every node. Publishing the same
@@ -181,6 +184,10 @@ public:
         @param name Letters, digits, `-`, `_` and `.` only.
         Every message type of `A` (and every reply type) needs
         `message_traits`, or the call does not compile.
+        @param ref The actor.
+        @param ec `error::invalid_argument` (a bad name, an empty reference),
+        `remote::error::not_connected` (the node is closed), `error::name_taken`
+        (already published by this node); cleared on success.
     */
     template<class A>
     void publish(std::string const& name, actor_ref<A> const& ref, boost::system::error_code& ec)
@@ -223,6 +230,7 @@ public:
     */
     bool await_published(std::string const& name, std::chrono::nanoseconds timeout) const;
 
+    /// @return The connection's state and running totals.
     node_stats stats() const;
 
     /** A JSON view for `/api/system` (`system_server::add_section`): this

@@ -91,9 +91,11 @@ SPINDLE_DECL std::ostream& operator<<(std::ostream& os, tool_error e);
 
 } // namespace spindle::tools
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::tools::tool_error> : std::true_type
 {
 };
+/// @endcond
 
 #endif

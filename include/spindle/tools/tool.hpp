@@ -138,7 +138,7 @@ struct tool_options
     std::chrono::nanoseconds timeout = defaults::tool_timeout;
 
     /** The agent this tool acts as when it calls other tools through its
-        @ref tool_context: a root credential of the bus the tool is
+        @ref tool_context "tool_context": a root credential of the bus the tool is
         registered with (the bus keeps it; `tool_bus::find` reports only
         its id). Empty (the default): the tool cannot call other tools.
     */
@@ -232,7 +232,7 @@ public:
 
     A tool that calls other tools through its context calls them as itself
     (its identity, see @ref tool_options::identity) *and* on behalf of
-    every agent in @ref callers: each one of them must be allowed to use the
+    every agent in @ref callers "callers": each one of them must be allowed to use the
     tool called, so no agent reaches through another what it was not
     granted. The nested call inherits the deadline and the stop token, so a
     timed-out or cancelled call cancels what it started.

@@ -24,7 +24,7 @@ namespace spindle::trace {
 /// A W3C trace-id: 16 bytes, valid when not all zero.
 struct trace_id
 {
-    std::array<std::uint8_t, 16> bytes{};
+    std::array<std::uint8_t, 16> bytes{}; ///< big-endian, as on the wire
 
     /// True unless every byte is zero.
     bool valid() const noexcept;
@@ -40,7 +40,7 @@ struct trace_id
 /// A W3C parent-id / span id: 8 bytes, valid when not all zero.
 struct span_id
 {
-    std::array<std::uint8_t, 8> bytes{};
+    std::array<std::uint8_t, 8> bytes{}; ///< big-endian, as on the wire
 
     /// True unless every byte is zero.
     bool valid() const noexcept;
@@ -87,6 +87,7 @@ inline constexpr std::uint8_t random = 0x02;
 class trace_state
 {
 public:
+    /// A list-member: key and value.
     using member_type = std::pair<std::string, std::string>;
 
     /// The empty state.
@@ -116,6 +117,8 @@ public:
     /** Sets `key` to `value` and moves it to the front (the spec's rule for
         a vendor that updates its entry); the 33rd member is dropped from the end.
 
+        @param key The key (the spec's syntax).
+        @param value The value (the spec's syntax).
         @param ec `error::bad_tracestate` if the key or value is not valid.
     */
     SPINDLE_DECL void set(std::string_view key, std::string_view value, boost::system::error_code& ec);
@@ -125,6 +128,7 @@ public:
 
     /// The list-members, left-most first.
     std::vector<member_type> const& members() const noexcept { return members_; }
+    /// True when there are no members.
     bool empty() const noexcept { return members_.empty(); }
 
     friend bool operator==(trace_state const&, trace_state const&) = default;
@@ -145,10 +149,10 @@ SPINDLE_DECL bool valid_tracestate_value(std::string_view value) noexcept;
 */
 struct span_context
 {
-    trace_id trace;
-    span_id span;
-    std::uint8_t flags = 0;
-    trace_state state;
+    trace_id trace;         ///< the trace it belongs to
+    span_id span;           ///< the span itself
+    std::uint8_t flags = 0; ///< `trace_flags::sampled` and others
+    trace_state state;      ///< the vendors' `tracestate`
     /// True if the context was received from another process.
     bool remote = false;
 

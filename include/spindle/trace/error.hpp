@@ -43,6 +43,7 @@ enum class error
 /// The `spindle.trace` category.
 SPINDLE_DECL boost::system::error_category const& error_category() noexcept;
 
+/// Makes an `error_code` of the `spindle.trace` category (found by ADL).
 inline boost::system::error_code make_error_code(error e) noexcept
 {
     return {static_cast<int>(e), trace::error_category()};
@@ -50,9 +51,11 @@ inline boost::system::error_code make_error_code(error e) noexcept
 
 } // namespace spindle::trace
 
+/// @cond
 template<>
 struct boost::system::is_error_code_enum<spindle::trace::error> : std::true_type
 {
 };
+/// @endcond
 
 #endif

@@ -32,8 +32,10 @@ namespace spindle::trace {
 class export_deadline
 {
 public:
+    /// The clock of the limit.
     using clock_type = std::chrono::steady_clock;
 
+    /// A deadline at `limit`.
     explicit export_deadline(clock_type::time_point limit) : limit_(limit) {}
 
     /// The current limit.
@@ -75,7 +77,10 @@ public:
     specification's JSON mapping says: lower-case hex ids, enums as numbers,
     64-bit times as decimal strings, camelCase field names.
 
+    @param spans the finished spans.
+    @param resource the resource attributes (service.name, ...).
     @param scope_name the instrumentation scope name (`spindle`).
+    @return the JSON text.
 */
 SPINDLE_DECL std::string to_otlp_json(std::span<span_data const> spans, attributes const& resource,
     std::string_view scope_name = "spindle");
@@ -125,6 +130,7 @@ public:
     SPINDLE_DECL boost::system::error_code export_spans(
         std::span<span_data const> spans, attributes const& resource, export_deadline& deadline) override;
 
+    /// @return What the exporter did so far.
     SPINDLE_DECL otlp_http_stats stats() const noexcept;
 
 private:

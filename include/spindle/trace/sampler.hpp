@@ -79,7 +79,10 @@ SPINDLE_DECL std::shared_ptr<sampler const> parent_based(std::shared_ptr<sampler
     the spec's default, `parentbased_always_on`; a missing or unparsable
     ratio is 1.0, as the spec says.
 
+    @param name The sampler's name.
+    @param arg The ratio, for the `*traceidratio` samplers.
     @param ec `error::bad_option` for an unknown name.
+    @return The sampler, or null on error.
 */
 SPINDLE_DECL std::shared_ptr<sampler const> sampler_from_name(
     std::string_view name, std::string_view arg, boost::system::error_code& ec);

@@ -29,21 +29,28 @@ using attribute_value = std::variant<std::string, bool, std::int64_t, double>;
 /// A key and its value.
 struct attribute
 {
-    std::string key;
-    attribute_value value;
+    std::string key;       ///< the attribute's name
+    attribute_value value; ///< its value
 
+    /// A string attribute.
     attribute(std::string k, std::string v) : key(std::move(k)), value(std::move(v)) {}
+    /// A string attribute.
     attribute(std::string k, char const* v) : key(std::move(k)), value(std::string(v)) {}
+    /// A string attribute.
     attribute(std::string k, std::string_view v) : key(std::move(k)), value(std::string(v)) {}
+    /// A boolean attribute.
     attribute(std::string k, bool v) : key(std::move(k)), value(v) {}
+    /// An integer attribute (stored as int64).
     template<class I>
         requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
     attribute(std::string k, I v) : key(std::move(k)), value(static_cast<std::int64_t>(v))
     {
     }
+    /// A floating-point attribute.
     attribute(std::string k, double v) : key(std::move(k)), value(v) {}
 };
 
+/// The attributes of a span, an event or a link, in the order given.
 using attributes = std::vector<attribute>;
 
 /// OTLP `Span.SpanKind` (the numbers are the wire's).
@@ -68,32 +75,32 @@ enum class status_code
 /// A timestamped event inside a span.
 struct span_event
 {
-    std::string name;
-    std::chrono::system_clock::time_point time;
-    trace::attributes attributes;
+    std::string name;                           ///< what happened
+    std::chrono::system_clock::time_point time; ///< when
+    trace::attributes attributes;               ///< details
 };
 
 /// A link to another span (e.g. a batch that a message joined).
 struct span_link
 {
-    span_context context;
-    trace::attributes attributes;
+    span_context context;         ///< the span linked to
+    trace::attributes attributes; ///< why
 };
 
 /// A finished span, as exporters receive it.
 struct span_data
 {
-    span_context context;
+    span_context context;         ///< its ids, flags and trace state
     span_id parent;               ///< invalid for a root span
-    std::string name;
-    span_kind kind = span_kind::internal;
-    std::chrono::system_clock::time_point start;
-    std::chrono::system_clock::time_point end;
-    trace::attributes attributes;
-    std::vector<span_event> events;
-    std::vector<span_link> links;
-    status_code status = status_code::unset;
-    std::string status_message;
+    std::string name;             ///< its name
+    span_kind kind = span_kind::internal; ///< server, client, internal...
+    std::chrono::system_clock::time_point start; ///< when it started
+    std::chrono::system_clock::time_point end;   ///< when it ended
+    trace::attributes attributes; ///< its attributes
+    std::vector<span_event> events; ///< its events, in order
+    std::vector<span_link> links; ///< its links
+    status_code status = status_code::unset; ///< unset, ok or error
+    std::string status_message;   ///< the error's description (status error only)
 };
 
 namespace detail {
@@ -103,12 +110,15 @@ struct span_record;
 /// How a span starts.
 struct span_options
 {
+    /// The span's kind.
     span_kind kind = span_kind::internal;
     /// The parent; if unset, the calling fiber's current span (if any).
     std::optional<span_context> parent;
     /// Start a root span even if the fiber has a current span.
     bool root = false;
+    /// Attributes known at the start (samplers see them).
     trace::attributes attributes;
+    /// Links known at the start.
     std::vector<span_link> links;
     /// The start time; now if unset.
     std::optional<std::chrono::system_clock::time_point> start;
@@ -140,11 +150,15 @@ public:
     /// True if the span is recorded (sampled and not yet ended).
     SPINDLE_DECL bool is_recording() const noexcept;
 
+    /// Sets an attribute (replacing one of the same key); nothing if not recording.
     SPINDLE_DECL void set_attribute(std::string key, attribute_value value);
+    /// Adds an event, timestamped now; nothing if not recording.
     SPINDLE_DECL void add_event(std::string name, trace::attributes attrs = {});
+    /// Adds a link to another span; nothing if not recording or `ctx` is invalid.
     SPINDLE_DECL void add_link(span_context ctx, trace::attributes attrs = {});
     /// Sets the status; `ok` is final, `unset` is ignored (the spec's rules).
     SPINDLE_DECL void set_status(status_code code, std::string_view message = {});
+    /// Renames the span; nothing if not recording.
     SPINDLE_DECL void update_name(std::string name);
     /// Records an `exception` event (`exception.type`, `exception.message`).
     SPINDLE_DECL void record_exception(std::exception_ptr ep);
@@ -186,6 +200,7 @@ SPINDLE_DECL span current_span();
 class scope
 {
 public:
+    /// Makes `s` the calling fiber's current span until the scope ends.
     SPINDLE_DECL explicit scope(span s);
     SPINDLE_DECL ~scope();
     scope(scope const&) = delete;
@@ -231,6 +246,7 @@ template<class F>
 class wrapped
 {
 public:
+    /// Wraps `fn` (made by `wrap`, which captures the parent).
     wrapped(std::string name, span_kind kind, span_context parent, F fn)
         : name_(std::move(name)), kind_(kind), parent_(std::move(parent)), fn_(std::move(fn))
     {

@@ -48,6 +48,7 @@ struct tracing_options
     std::shared_ptr<span_exporter> exporter;
     /// The sampler; null: from `OTEL_TRACES_SAMPLER(_ARG)`, else parent-based always-on.
     std::shared_ptr<trace::sampler const> sampler;
+    /// The batch span processor's queue, batch size and delays.
     batch_options batch;
     /// More resource attributes (service.name, service.version, host.name
     /// and telemetry.sdk.* are set for you).
@@ -87,6 +88,7 @@ public:
     */
     SPINDLE_DECL explicit tracing(tracing_options opts);
     SPINDLE_DECL ~tracing();
+    /// Takes over the pipeline; `other` no longer owns it.
     SPINDLE_DECL tracing(tracing&&) noexcept;
     tracing& operator=(tracing&&) = delete;
 
@@ -96,6 +98,7 @@ public:
     /// Flushes (within the shutdown timeout) and uninstalls; idempotent.
     SPINDLE_DECL void shutdown();
 
+    /// @return What the pipeline did so far (spans started, ended, dropped, exported).
     SPINDLE_DECL tracing_stats stats() const noexcept;
 
     /// The resource attributes sent with every batch.

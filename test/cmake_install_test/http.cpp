@@ -5,8 +5,8 @@
 
 // Built against the installed package: spindle::http links and serves.
 
-#include <spindle/http/system_server.hpp>
-#include <spindle/system.hpp>
+#include <spindle/http.hpp>
+#include <spindle/core.hpp>
 
 int main()
 {
