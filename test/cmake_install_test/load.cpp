@@ -10,13 +10,15 @@
 #include <boost/json/parse.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <atomic>
+
 int main()
 {
     auto cfg = spindle::load::parse_config(boost::json::parse(
         R"({"users": 2, "iterations": 50, "duration_s": 0,
             "scenarios": [{"steps": [{"kind": "ask", "target": "x"}]}]})"));
     spindle::load::runner_options o;
-    int calls = 0;
+    std::atomic<int> calls{0};
     o.on(spindle::load::step_kind::ask, [&](spindle::load::step const&, spindle::load::step_context&) {
         ++calls;
         return boost::system::error_code{};
