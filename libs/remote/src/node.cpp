@@ -5,6 +5,8 @@
 
 #include <spindle/remote/node.hpp>
 
+#include <spindle/remote/detail/frame.hpp>
+
 #include <spindle/actor.hpp>
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/cell_proxy.hpp>
@@ -12,6 +14,7 @@
 #include <spindle/log.hpp>
 #include <spindle/metrics.hpp>
 
+#include <boost/assert.hpp>
 #include <boost/fiber/operations.hpp>
 #include <boost/json.hpp>
 
@@ -82,16 +85,15 @@ std::string_view data_of(natsMsg* m) noexcept
     return {natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))};
 }
 
-/** The binary frame (doc/remote.md): what a Spindle node sends for a
-    message of the binary codec instead of headers, so that neither side
-    builds a header table for it. JSON payloads never start with a NUL.
-
-    `\0SPN` | name length (1 byte) | name | version (4 bytes, little endian) | payload
-*/
+// The binary frame (doc/remote.md, detail/frame.hpp).
 constexpr char frame_magic[4] = {'\0', 'S', 'P', 'N'};
+
+} // namespace
 
 void append_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload)
 {
+    // a longer name cannot be framed (the sender checks: such messages travel with headers)
+    BOOST_ASSERT(name.size() < 256);
     out.clear();
     out.append(frame_magic, 4);
     out.push_back(static_cast<char>(name.size()));
@@ -115,6 +117,8 @@ bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, 
     payload = d.substr(5 + n + 4);
     return true;
 }
+
+namespace {
 
 /// Owns a natsMsg.
 struct msg_ptr
