@@ -12,6 +12,7 @@
 #include <boost/json/value_stack.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,15 +58,21 @@ public:
     bool on_number_part(string_view s, error_code&) { number_.append(s.data(), s.size()); return true; }
     bool on_int64(std::int64_t i, string_view, error_code&) { number_.clear(); st_.push_int64(i); return true; }
     bool on_uint64(std::uint64_t u, string_view, error_code&) { number_.clear(); st_.push_uint64(u); return true; }
-    bool on_double(double d, string_view s, error_code&)
+    bool on_double(double d, string_view s, error_code& ec)
     {
         number_.append(s.data(), s.size());
         double exact = 0;
         auto const r = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
-        // out of range keeps Boost.JSON's value (infinity for 1e999)
-        if(r.ec == std::errc() && r.ptr == number_.data() + number_.size())
-            d = exact;
         number_.clear();
+        if(r.ec == std::errc())
+            d = exact;
+        else if(std::isinf(d))
+        {
+            // 1e999: no double holds it, and an infinity could not be
+            // encoded again (JSON has none); an underflow keeps Boost's 0
+            ec = boost::json::error::exponent_overflow;
+            return false;
+        }
         st_.push_double(d);
         return true;
     }
