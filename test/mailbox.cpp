@@ -16,6 +16,7 @@
 #include <boost/fiber/future.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -590,4 +591,144 @@ BOOST_AUTO_TEST_CASE(tell_to_stopped_actor_is_a_dead_letter)
     // an empty reference behaves like a stopped actor
     spindle::actor_ref<sink> empty;
     BOOST_TEST(empty.tell(item{3}) == send_status::stopped);
+}
+
+// --- overflow under concurrent producers: every message accounted for ---
+
+namespace {
+
+struct numbered
+{
+    std::uint32_t sender;
+    std::uint32_t seq;
+};
+
+struct numbered_ping
+{
+};
+
+/// Counts what it handles per sender and checks each sender's order; the
+/// first message waits at the gate, so the mailbox fills up behind it.
+struct counting_sink : spindle::actor<counting_sink, numbered, numbered_ping>
+{
+    std::shared_ptr<gate> gate_;
+    std::vector<std::int64_t> last_;
+    std::uint64_t handled_ = 0;
+    std::uint64_t out_of_order_ = 0;
+    bool first_ = true;
+
+    counting_sink(std::shared_ptr<gate> g, std::uint32_t senders) : gate_(std::move(g)), last_(senders, -1) {}
+
+    void on(numbered m)
+    {
+        if(first_)
+        {
+            first_ = false;
+            gate_->pass();
+        }
+        // a sender's messages are handled in order, each at most once (gaps are drops)
+        if(m.sender >= last_.size() || std::int64_t(m.seq) <= last_[m.sender])
+            ++out_of_order_;
+        else
+            last_[m.sender] = m.seq;
+        ++handled_;
+    }
+
+    std::vector<std::uint64_t> on(numbered_ping) { return {handled_, out_of_order_}; }
+};
+
+void eight_producers(spindle::overflow_policy policy)
+{
+    constexpr std::uint32_t producers = 8;
+    constexpr std::uint32_t per_producer = 3000;
+    constexpr std::uint32_t capacity = 16;
+    constexpr std::uint64_t sent = std::uint64_t(producers) * per_producer;
+
+    std::atomic<std::uint64_t> letters{0}; // outlives the system's hook
+    spindle::system sys(workers(2));
+    sys.on_dead_letter([&](spindle::dead_letter const&) { letters.fetch_add(1); });
+    scoped_gate g;
+    // block: a sender waits for room as long as it takes (the gate opens)
+    auto ref = sys.spawn_with<counting_sink>(bounded(capacity, policy, std::chrono::hours(1)), g.g, producers);
+
+    std::array<std::array<std::atomic<std::uint64_t>, 4>, producers> st{}; // ok, full, dropped, other
+    std::atomic<std::uint64_t> told{0};
+    std::latch start(producers);
+    std::vector<std::thread> threads;
+    for(std::uint32_t p = 0; p < producers; ++p)
+        threads.emplace_back([&, p] {
+            start.arrive_and_wait();
+            for(std::uint32_t i = 0; i < per_producer; ++i)
+            {
+                auto const s = ref.tell(numbered{p, i});
+                int const k = s == send_status::ok ? 0 : s == send_status::mailbox_full ? 1 : s == send_status::dropped ? 2 : 3;
+                st[p][k].fetch_add(1);
+                told.fetch_add(1);
+            }
+        });
+    // the receiver is held while the producers race into a full mailbox
+    // (a blocking policy needs room to go on: the gate opens at once)
+    BOOST_REQUIRE(eventually([&] { return g->entered() == 1; }));
+    if(policy != spindle::overflow_policy::block)
+        BOOST_REQUIRE(eventually([&] { return told.load() >= sent / 2; }));
+    g->open();
+    for(auto& t : threads)
+        t.join();
+    // the ask needs room: it must neither be refused nor push a message out
+    BOOST_REQUIRE(eventually([&] { return ref.mailbox_depth() == 0; }));
+    auto const r = within([&] { return ref.ask(numbered_ping{}, failure_timeout).get(); });
+    BOOST_REQUIRE(r.size() == 2u);
+    std::uint64_t const handled = r[0];
+
+    std::uint64_t ok = 0, full = 0, dropped = 0, other = 0;
+    for(auto const& s : st)
+    {
+        ok += s[0].load();
+        full += s[1].load();
+        dropped += s[2].load();
+        other += s[3].load();
+    }
+    auto const stats = sys.stats();
+    BOOST_TEST_CONTEXT("policy " << spindle::to_string(policy))
+    {
+        BOOST_TEST(ok + full + dropped + other == sent);
+        BOOST_TEST(other == 0u);
+        BOOST_TEST(r[1] == 0u, "messages out of order or twice");
+        // sent = handled + refused + dropped, counted by the senders and by the system
+        BOOST_TEST(handled + stats.refused + stats.dropped == sent);
+        BOOST_TEST(stats.refused == full);
+        BOOST_TEST(stats.dead_letters == stats.refused + stats.dropped);
+        BOOST_TEST(eventually([&] { return letters.load() == stats.dead_letters; }));
+        check_overflow_counts(sys, ref.id(), stats.refused, stats.dropped);
+        switch(policy)
+        {
+        case spindle::overflow_policy::fail:
+            BOOST_TEST(handled == ok);
+            BOOST_TEST(stats.dropped == 0u);
+            BOOST_TEST(full > 0u, "the mailbox never overflowed: the test proved nothing");
+            break;
+        case spindle::overflow_policy::drop_newest:
+            BOOST_TEST(handled == ok);
+            BOOST_TEST(stats.dropped == dropped);
+            BOOST_TEST(dropped > 0u, "the mailbox never overflowed: the test proved nothing");
+            break;
+        case spindle::overflow_policy::drop_oldest:
+            BOOST_TEST(ok == sent); // the victim is an older message, not the one told
+            BOOST_TEST(stats.dropped > 0u, "the mailbox never overflowed: the test proved nothing");
+            break;
+        default: // block
+            BOOST_TEST(handled == sent);
+            BOOST_TEST(stats.dropped + stats.refused == 0u);
+            break;
+        }
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(eight_producers_every_message_is_handled_refused_or_dropped)
+{
+    for(auto p : {spindle::overflow_policy::fail, spindle::overflow_policy::drop_newest,
+             spindle::overflow_policy::drop_oldest, spindle::overflow_policy::block})
+        eight_producers(p);
 }

@@ -209,7 +209,15 @@ public:
     static void operator delete(void* p, std::size_t n) noexcept { free_task_block(p, n); }
     // over-aligned results: the global aligned forms, no cache
     static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
-    static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept { ::operator delete(p, n, a); }
+    static void operator delete(void* p, [[maybe_unused]] std::size_t n, std::align_val_t a) noexcept
+    {
+        // Clang declares the global sized forms only with -fsized-deallocation
+#if defined(__cpp_sized_deallocation)
+        ::operator delete(p, n, a);
+#else
+        ::operator delete(p, a);
+#endif
+    }
 
     task_core() = default;
     task_core(task_core const&) = delete;

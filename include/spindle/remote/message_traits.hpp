@@ -7,6 +7,7 @@
 #define SPINDLE_REMOTE_MESSAGE_TRAITS_HPP
 
 #include <spindle/detail/config.hpp>
+#include <spindle/remote/detail/json_parse.hpp>
 
 #include <boost/json.hpp>
 
@@ -113,7 +114,8 @@ M decode(std::string_view data)
     else
     {
         boost::system::error_code ec;
-        auto jv = boost::json::parse(data, ec);
+        // doubles read back exactly as they were sent (json_parse.hpp)
+        auto jv = parse_exact(data, ec);
         if(ec)
             throw std::invalid_argument("malformed JSON: " + ec.message());
         return boost::json::value_to<M>(jv);

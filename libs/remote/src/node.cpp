@@ -5,6 +5,8 @@
 
 #include <spindle/remote/node.hpp>
 
+#include <spindle/remote/detail/frame.hpp>
+
 #include <spindle/actor.hpp>
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/cell_proxy.hpp>
@@ -14,6 +16,7 @@
 #include <spindle/log.hpp>
 #include <spindle/metrics.hpp>
 
+#include <boost/assert.hpp>
 #include <boost/fiber/operations.hpp>
 #include <boost/json.hpp>
 
@@ -110,9 +113,11 @@ struct wire_trace
     std::string_view tracestate;
 };
 
-void append_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload,
+void write_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload,
     char const* traceparent = nullptr, std::string_view tracestate = {})
 {
+    // a longer name cannot be framed (the sender checks: such messages travel with headers)
+    BOOST_ASSERT(name.size() < 256);
     out.clear();
     out.append(traceparent ? frame_magic_traced : frame_magic, 4);
     out.push_back(static_cast<char>(name.size()));
@@ -129,7 +134,7 @@ void append_frame(std::string& out, std::string_view name, unsigned version, std
     out.append(payload);
 }
 
-bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, std::string_view& payload,
+bool read_frame(std::string_view d, std::string_view& name, unsigned& version, std::string_view& payload,
     wire_trace& trace) noexcept
 {
     if(d.size() < 9 || d[0] != '\0' || std::memcmp(d.data(), frame_magic, 3) != 0)
@@ -828,7 +833,7 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
     bool const framed = entry->encoding == codec::binary && entry->name.size() < 256;
     if(framed)
     {
-        append_frame(frame, entry->name, entry->version, buf, traced ? traceparent : nullptr, tracestate);
+        write_frame(frame, entry->name, entry->version, buf, traced ? traceparent : nullptr, tracestate);
         if(static_cast<std::int64_t>(frame.size()) > max_payload_)
             return refuse(make_error_code(error::payload_too_large));
     }
@@ -1003,7 +1008,7 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
     unsigned version = 1;
     codec enc = codec::json;
     wire_trace trace;
-    if(parse_frame(data, type, version, data, trace))
+    if(read_frame(data, type, version, data, trace))
     {
         // a binary frame from a Spindle node: no headers to parse
         enc = codec::binary;
@@ -1854,5 +1859,23 @@ boost::json::value node::describe() const
     o["peers"] = std::move(peers);
     return o;
 }
+
+namespace detail {
+
+// The frame functions exposed for the wire fuzzer (detail/frame.hpp): the
+// node's own, without the trace context.
+
+void append_frame(std::string& out, std::string_view name, unsigned version, std::string_view payload)
+{
+    write_frame(out, name, version, payload);
+}
+
+bool parse_frame(std::string_view d, std::string_view& name, unsigned& version, std::string_view& payload) noexcept
+{
+    wire_trace ignored;
+    return read_frame(d, name, version, payload, ignored);
+}
+
+} // namespace detail
 
 } // namespace spindle::remote

@@ -1,0 +1,56 @@
+#
+# Copyright (c) 2026 The Spindle authors
+# Distributed under the Boost Software License, Version 1.0.
+#
+# SPINDLE_SANITIZE: a comma-separated list of sanitizers (address, undefined,
+# thread; empty: none) that every target of this build is compiled and
+# linked with. tools/test --sanitize=... configures a build directory of its
+# own with it.
+#
+# Boost.Fiber switches stacks behind the sanitizers' backs. Debian's
+# Boost.Fiber and Boost.Context are built on the fcontext back end without
+# sanitizer annotations, and the project uses Debian's packages only (no
+# copy of Boost's sources), so this build links them as they are: ASan sees
+# the stack switches unannotated (doc/reliability.md says what that costs).
+#
+# Sets SPINDLE_BOOST_FIBER: the target spindle::core links for Boost.Fiber.
+
+include_guard(GLOBAL)
+
+set(SPINDLE_SANITIZE "" CACHE STRING
+    "Sanitizers to build with, comma-separated: address, undefined, thread (empty: none)")
+set(SPINDLE_BOOST_FIBER Boost::fiber)
+
+if(SPINDLE_SANITIZE)
+    string(REPLACE "," ";" spindle_sanitizers "${SPINDLE_SANITIZE}")
+    foreach(s IN LISTS spindle_sanitizers)
+        if(NOT s MATCHES "^(address|undefined|thread)$")
+            message(FATAL_ERROR "SPINDLE_SANITIZE: unknown sanitizer '${s}' "
+                "(expected a comma-separated list of address, undefined, thread)")
+        endif()
+    endforeach()
+    if("address" IN_LIST spindle_sanitizers AND "thread" IN_LIST spindle_sanitizers)
+        message(FATAL_ERROR "SPINDLE_SANITIZE: address and thread cannot be combined")
+    endif()
+
+    set(flags "-fsanitize=${SPINDLE_SANITIZE}" -fno-omit-frame-pointer)
+    if("undefined" IN_LIST spindle_sanitizers)
+        # A finding fails the test instead of scrolling by in its log.
+        list(APPEND flags -fno-sanitize-recover=undefined)
+    endif()
+    add_compile_options(${flags})
+    add_link_options("-fsanitize=${SPINDLE_SANITIZE}")
+
+endif()
+
+# SPINDLE_FUZZ: builds test/fuzz/ as libFuzzer programs (Clang only; Debian:
+# clang and libfuzzer-14-dev). Every target gets libFuzzer's coverage
+# instrumentation, so that the fuzzers see inside Spindle's libraries.
+option(SPINDLE_FUZZ "Build the libFuzzer targets of test/fuzz (needs Clang)" OFF)
+if(SPINDLE_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "SPINDLE_FUZZ needs Clang (libFuzzer), not ${CMAKE_CXX_COMPILER_ID}: "
+            "configure with -DCMAKE_CXX_COMPILER=clang++-14")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
