@@ -66,21 +66,6 @@ struct front : spindle::actor<front, start>
 
 } // namespace tat
 
-namespace {
-
-std::optional<span_data> wait_span(tracing& t, capture_exporter const& exp, std::string const& name)
-{
-    std::optional<span_data> s;
-    wait_for([&] {
-        t.force_flush(std::chrono::seconds(10));
-        s = exp.find(name);
-        return s.has_value();
-    });
-    return s;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_CASE(tell_and_ask_run_in_child_spans)
 {
     auto exp = std::make_shared<capture_exporter>();

@@ -42,17 +42,6 @@ struct worker : spindle::actor<worker, work>
 
 namespace {
 
-std::optional<span_data> wait_span(tracing& t, capture_exporter const& exp, std::string const& name)
-{
-    std::optional<span_data> s;
-    wait_for([&] {
-        t.force_flush(std::chrono::seconds(10));
-        s = exp.find(name);
-        return s.has_value();
-    });
-    return s;
-}
-
 std::int64_t attr_int(span_data const& s, std::string const& key)
 {
     for(auto const& a : s.attributes)

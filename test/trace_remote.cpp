@@ -82,17 +82,6 @@ remote::node_options opts(std::string name, nats_server const& s)
     return o;
 }
 
-std::optional<span_data> wait_span(tracing& t, capture_exporter const& exp, std::string const& name)
-{
-    std::optional<span_data> s;
-    wait_for([&] {
-        t.force_flush(std::chrono::seconds(10));
-        s = exp.find(name);
-        return s.has_value();
-    });
-    return s;
-}
-
 /// Two nodes on one server, `target` published on b as "target".
 struct two_nodes
 {

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -72,6 +74,20 @@ inline bool wait_for(std::function<bool()> const& pred, std::chrono::seconds lim
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return true;
+}
+
+/// The span named `name`, once the pipeline has exported it (flushing until it
+/// has, for up to wait_for's bound); empty if it never came.
+inline std::optional<spindle::trace::span_data> wait_span(
+    spindle::trace::tracing& t, capture_exporter const& exp, std::string const& name)
+{
+    std::optional<spindle::trace::span_data> s;
+    wait_for([&] {
+        t.force_flush(std::chrono::seconds(10));
+        s = exp.find(name);
+        return s.has_value();
+    });
+    return s;
 }
 
 inline std::string attr_string(spindle::trace::span_data const& s, std::string const& key)

@@ -20,21 +20,6 @@
 using namespace spindle::trace;
 using namespace spindle_test;
 
-namespace {
-
-std::optional<span_data> wait_span(tracing& t, capture_exporter const& exp, std::string const& name)
-{
-    std::optional<span_data> s;
-    wait_for([&] {
-        t.force_flush(std::chrono::seconds(10));
-        s = exp.find(name);
-        return s.has_value();
-    });
-    return s;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_CASE(executor_tasks_run_in_child_spans_of_their_submitter)
 {
     auto exp = std::make_shared<capture_exporter>();

@@ -35,17 +35,6 @@ tools::tool_schema schema(std::string name)
     return s;
 }
 
-std::optional<span_data> wait_span(tracing& t, capture_exporter const& exp, std::string const& name)
-{
-    std::optional<span_data> s;
-    wait_for([&] {
-        t.force_flush(std::chrono::seconds(10));
-        s = exp.find(name);
-        return s.has_value();
-    });
-    return s;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_tool_call_is_a_child_of_the_callers_span)
