@@ -149,10 +149,23 @@ push_result mailbox::raise(std::uint8_t flags) noexcept
     return scheduled_result();
 }
 
+namespace {
+
+/// Wakes the first sender blocked on a full mailbox (`block` policy only:
+/// a slot has just opened; the sender looks again and may find it taken).
+void wake_sender(spinlock& lock, mailbox_waiters& w) noexcept
+{
+    wake_batch woken; // wakes after the guard below unlocks
+    std::lock_guard lk(lock);
+    if(!w.queue.empty())
+        woken.complete(*w.queue.front(), wake_status::done);
+}
+
+} // namespace
+
 mailbox::next mailbox::pop(bool budget_left, std::uint8_t& flags, envelope*& e) noexcept
 {
-    wake_batch woken; // a blocked sender, woken after the lock is released
-    std::lock_guard lk(lock_);
+    std::unique_lock lk(lock_);
     flags = flags_;
     if(flags)
     {
@@ -180,9 +193,9 @@ mailbox::next mailbox::pop(bool budget_left, std::uint8_t& flags, envelope*& e) 
     if(!budget_left)
         return next::more;
     e = take_head();
-    // a slot opened: one blocked sender may take it
-    if(waiters_ && !waiters_->queue.empty())
-        woken.complete(*waiters_->queue.front(), wake_status::done);
+    lk.unlock();
+    if(waiters_) [[unlikely]]
+        wake_sender(lock_, *waiters_);
     return next::user;
 }
 
