@@ -58,10 +58,10 @@ enum class distribution
 /// Latency injected with a probability.
 struct latency_spec
 {
-    double probability = 0;
-    distribution dist = distribution::fixed;
-    std::chrono::nanoseconds value{0};
-    std::chrono::nanoseconds max{0};
+    double probability = 0; ///< how often a call is delayed (0 to 1)
+    distribution dist = distribution::fixed; ///< how the delay is drawn
+    std::chrono::nanoseconds value{0}; ///< the delay (fixed), its lower bound (uniform) or its mean (exponential)
+    std::chrono::nanoseconds max{0};   ///< the upper bound of a uniform delay
 };
 
 /** One fault-injection rule: what happens, how often, and where.
@@ -82,18 +82,18 @@ struct rule
     double drop_probability = 0;   ///< remote sends: the message is not sent
     double duplicate_probability = 0; ///< remote sends: the message is sent twice
     double mailbox_delay_probability = 0; ///< handlers: the message waits `mailbox_delay` before its handler
-    std::chrono::nanoseconds mailbox_delay{0};
+    std::chrono::nanoseconds mailbox_delay{0}; ///< how long a delayed message waits
 };
 
 /// What was decided for one call.
 struct decision
 {
     std::chrono::nanoseconds delay{0};         ///< latency and mailbox delay together
-    bool error = false;
-    boost::system::error_code code;
-    bool crash = false;
-    bool drop = false;
-    bool duplicate = false;
+    bool error = false;              ///< the call fails with `code`
+    boost::system::error_code code;  ///< the injected error (when `error`)
+    bool crash = false;              ///< the call throws @ref injected_crash
+    bool drop = false;               ///< a remote send is not sent
+    bool duplicate = false;          ///< a remote send is sent twice
     /// @return True if anything is injected.
     explicit operator bool() const noexcept { return delay.count() > 0 || error || crash || drop || duplicate; }
 };
@@ -101,20 +101,21 @@ struct decision
 /// What a rule did so far.
 struct rule_stats
 {
-    std::string name;
+    std::string name;            ///< the rule's name
     std::uint64_t matched = 0;   ///< calls it applied to
-    std::uint64_t delayed = 0;
-    std::uint64_t errors = 0;
-    std::uint64_t crashes = 0;
-    std::uint64_t drops = 0;
-    std::uint64_t duplicates = 0;
-    std::uint64_t mailbox_delays = 0;
+    std::uint64_t delayed = 0;   ///< calls it delayed
+    std::uint64_t errors = 0;    ///< calls it failed
+    std::uint64_t crashes = 0;   ///< calls it crashed
+    std::uint64_t drops = 0;     ///< remote sends it dropped
+    std::uint64_t duplicates = 0; ///< remote sends it duplicated
+    std::uint64_t mailbox_delays = 0; ///< messages it held before their handler
 };
 
 /// The exception of an injected crash.
 class injected_crash : public std::runtime_error
 {
 public:
+    /// @param where The target the crash was injected into (named in `what()`).
     explicit injected_crash(std::string const& where) : std::runtime_error("chaos: injected crash in " + where) {}
 };
 
@@ -122,6 +123,9 @@ public:
 class injected_error : public boost::system::system_error
 {
 public:
+    /** @param ec The rule's error code.
+        @param where The target the error was injected into (named in `what()`).
+    */
     injected_error(boost::system::error_code ec, std::string const& where)
         : boost::system::system_error(ec, "chaos: injected error in " + where)
     {

@@ -39,7 +39,7 @@ SPINDLE_DECL std::string_view to_string(step_kind k) noexcept;
 struct step
 {
     std::string name;            ///< unique within its scenario (default: kind and position, "ask#1")
-    step_kind kind = step_kind::ask;
+    step_kind kind = step_kind::ask; ///< what the step does
     std::string target;          ///< actor name, tool name, stream name or URL path
     std::string method = "GET";  ///< HTTP method (http steps)
     std::string type;            ///< the message's wire type name (tell and ask over NATS: `Spindle-Type`)
@@ -52,7 +52,7 @@ struct step
 /// A weighted sequence of steps; a user runs whole scenarios.
 struct scenario
 {
-    std::string name;
+    std::string name;         ///< shown in the per-scenario results
     double weight = 1;        ///< relative frequency (> 0)
     std::vector<step> steps;  ///< at least one
 };
@@ -76,7 +76,7 @@ struct slo
     std::optional<double> error_rate; ///< highest acceptable failures / requests, in [0, 1]
 };
 
-/** A load test, usually read from JSON with @ref parse_config.
+/** A load test, usually read from JSON with `parse_config`.
 
     The JSON form (every field but `scenarios` is optional):
     @code
@@ -94,20 +94,20 @@ struct slo
 */
 struct load_test_config
 {
-    std::string name = "load test";
-    load_model model = load_model::closed;
-    std::chrono::nanoseconds duration = std::chrono::seconds(10);
+    std::string name = "load test";              ///< shown in the results and the report
+    load_model model = load_model::closed;       ///< closed (users) or open (arrival rate)
+    std::chrono::nanoseconds duration = std::chrono::seconds(10); ///< how long the run lasts
     std::uint32_t users = 1;                     ///< closed model: virtual users
     std::chrono::nanoseconds ramp_up{0};         ///< closed model: user i starts at ramp_up * i / users
     std::chrono::nanoseconds think_min{0};       ///< closed model: pause after each request, uniform in [min, max]
-    std::chrono::nanoseconds think_max{0};
+    std::chrono::nanoseconds think_max{0};       ///< closed model: the upper bound of the pause
     std::uint64_t iterations = 0;                ///< closed model: scenarios per user (0: until the duration ends)
     double rate = 0;                             ///< open model: scenario starts per second (> 0)
     std::uint32_t max_in_flight = 64;            ///< open model: concurrent scenarios at most
     std::chrono::nanoseconds timeout = std::chrono::seconds(5); ///< default step timeout
     std::uint64_t seed = 1;                      ///< every random choice derives from it
-    struct slo slo;
-    std::vector<scenario> scenarios;
+    struct slo slo;                              ///< what the run must meet
+    std::vector<scenario> scenarios;             ///< what users do, chosen by weight
 };
 
 /** A configuration that cannot be used: `field()` names the JSON member
@@ -116,6 +116,9 @@ struct load_test_config
 class config_error : public std::invalid_argument
 {
 public:
+    /** @param field The path of the offending member.
+        @param problem What is wrong with it.
+    */
     config_error(std::string field, std::string const& problem)
         : std::invalid_argument(field + ": " + problem), field_(std::move(field))
     {

@@ -47,6 +47,7 @@ public:
     */
     SPINDLE_DECL bool sleep_for(std::chrono::nanoseconds d);
 
+    /// Made by the runner for each request (not by users).
     step_context(runner_impl& r, std::size_t u, std::uint64_t it, std::mt19937_64& g, std::stop_token st,
         timer_service& t) noexcept
         : user(u), iteration(it), rng(g), stop(std::move(st)), timers(t), runner_(&r)
@@ -68,9 +69,9 @@ using step_handler = std::function<boost::system::error_code(step const&, step_c
 /// Counts and latencies of a set of requests.
 struct request_stats
 {
-    std::uint64_t count = 0;
-    std::uint64_t successes = 0;
-    std::uint64_t failures = 0;
+    std::uint64_t count = 0;     ///< requests made
+    std::uint64_t successes = 0; ///< requests that succeeded
+    std::uint64_t failures = 0;  ///< requests that failed (`errors` by kind)
     std::map<std::string, std::uint64_t> errors; ///< failures by kind
     /// From the intended start (open model) or the actual start (closed).
     histogram response;
@@ -86,27 +87,27 @@ struct request_stats
 struct second_sample
 {
     std::int64_t second = 0; ///< since the start
-    std::uint64_t count = 0;
-    std::uint64_t failures = 0;
-    double mean_ms = 0;
-    double p50_ms = 0;
-    double p99_ms = 0;
-    double max_ms = 0;
+    std::uint64_t count = 0;    ///< requests that ended in this second
+    std::uint64_t failures = 0; ///< of which failed
+    double mean_ms = 0;         ///< mean response time
+    double p50_ms = 0;          ///< median response time
+    double p99_ms = 0;          ///< 99th percentile response time
+    double max_ms = 0;          ///< longest response time
     std::uint32_t active = 0; ///< users (closed) or scenarios in flight (open) at the end of the second
 };
 
 /// A step's results within its scenario.
 struct step_results
 {
-    std::string name;
-    step_kind kind;
-    request_stats stats;
+    std::string name;    ///< the step's name
+    step_kind kind;      ///< what the step does
+    request_stats stats; ///< its requests
 };
 
 /// A scenario's results: its runs and its steps.
 struct scenario_results
 {
-    std::string name;
+    std::string name;                ///< the scenario's name
     std::uint64_t runs = 0;          ///< scenarios started
     request_stats stats;             ///< its steps together
     std::vector<step_results> steps; ///< in config order (waits included, with no requests)
@@ -115,13 +116,13 @@ struct scenario_results
 /// What `runner::run` returns.
 struct load_results
 {
-    std::string name;
-    load_model model = load_model::closed;
+    std::string name;                      ///< the config's name
+    load_model model = load_model::closed; ///< the config's model
     std::chrono::nanoseconds elapsed{0}; ///< start to the last request's end
-    request_stats total;
-    std::vector<scenario_results> scenarios;
-    std::vector<second_sample> series;
-    bool stopped_early = false;
+    request_stats total;                     ///< every request
+    std::vector<scenario_results> scenarios; ///< per scenario, in config order
+    std::vector<second_sample> series;       ///< one sample per second of the run
+    bool stopped_early = false;              ///< `runner::stop` ended the run before its end
 
     /// @return Requests per second over `elapsed`.
     SPINDLE_DECL double rps() const noexcept;
@@ -132,7 +133,7 @@ struct load_results
 /// Whether results meet a config's SLO.
 struct slo_verdict
 {
-    bool passed = true;
+    bool passed = true;              ///< every objective met
     std::vector<std::string> misses; ///< "p99 12.3 ms > 10 ms", one per missed objective
 };
 
@@ -148,8 +149,8 @@ SPINDLE_DECL boost::json::value to_json(load_results const& r);
 /// A section of the application's own in an HTML report: a title and JSON shown as is.
 struct report_section
 {
-    std::string title;
-    boost::json::value content;
+    std::string title;          ///< the section's heading
+    boost::json::value content; ///< shown as formatted JSON
 };
 
 /** A self-contained HTML report: summary table, per-step table, SLO
@@ -163,12 +164,12 @@ SPINDLE_DECL std::string html_report(load_results const& r, slo_verdict const& v
 /// A progress report, once a second of the run's clock.
 struct progress
 {
-    std::chrono::nanoseconds elapsed{0};
-    std::uint64_t count = 0;
-    std::uint64_t failures = 0;
+    std::chrono::nanoseconds elapsed{0}; ///< since the start
+    std::uint64_t count = 0;    ///< requests so far
+    std::uint64_t failures = 0; ///< failed requests so far
     double rps = 0;    ///< in the last second
     double p99_ms = 0; ///< in the last second
-    std::uint32_t active = 0;
+    std::uint32_t active = 0;   ///< users (closed) or scenarios in flight (open) now
 };
 
 /// How a run is carried out.
