@@ -50,6 +50,18 @@ struct thread_cache
 
 __attribute__((tls_model("initial-exec"))) thread_local thread_cache tl_cache;
 
+/// Frees a block of `size` bytes: the sized form where the compiler offers
+/// it (GCC always; Clang only with -fsized-deallocation, which libstdc++
+/// checks through __cpp_sized_deallocation).
+inline void free_block_of(void* p, [[maybe_unused]] std::size_t size) noexcept
+{
+#if defined(__cpp_sized_deallocation)
+    ::operator delete(p, size);
+#else
+    ::operator delete(p);
+#endif
+}
+
 void drain(thread_cache& c) noexcept
 {
     for(std::size_t i = 0; i < classes; ++i)
@@ -57,7 +69,7 @@ void drain(thread_cache& c) noexcept
         for(free_block* b = c.head[i]; b;)
         {
             free_block* n = b->next;
-            ::operator delete(b, (i + 1) * granule);
+            free_block_of(b, (i + 1) * granule);
             b = n;
         }
         c.head[i] = nullptr;
@@ -120,7 +132,7 @@ void envelope_deallocate(void* p, std::size_t size) noexcept
                 register_thread();
             if(c.state != 1)
             {
-                ::operator delete(p, (k + 1) * granule);
+                free_block_of(p, (k + 1) * granule);
                 return;
             }
         }
@@ -132,10 +144,10 @@ void envelope_deallocate(void* p, std::size_t size) noexcept
             ++c.count[k];
             return;
         }
-        ::operator delete(p, (k + 1) * granule);
+        free_block_of(p, (k + 1) * granule);
         return;
     }
-    ::operator delete(p, size);
+    free_block_of(p, size);
 }
 
 } // namespace spindle::detail
