@@ -10,8 +10,10 @@
 # Boost.Fiber switches stacks behind the sanitizers' backs. Debian's
 # Boost.Fiber and Boost.Context are built on the fcontext back end without
 # sanitizer annotations, and the project uses Debian's packages only (no
-# copy of Boost's sources), so this build links them as they are: ASan sees
-# the stack switches unannotated (doc/reliability.md says what that costs).
+# copy of Boost's sources), so this build links them as they are, and
+# announces their stack switches to ASan from outside: every executable gets
+# wrappers of libboost_context's switch functions (test/sanitize/
+# fiber_switch.cpp; doc/reliability.md).
 #
 # Sets SPINDLE_BOOST_FIBER: the target spindle::core links for Boost.Fiber.
 
@@ -40,6 +42,18 @@ if(SPINDLE_SANITIZE)
     endif()
     add_compile_options(${flags})
     add_link_options("-fsanitize=${SPINDLE_SANITIZE}")
+
+    if("address" IN_LIST spindle_sanitizers)
+        # Boost.Context's fcontext switches, announced to ASan: definitions
+        # of make/jump/ontop_fcontext that wrap libboost_context's, linked
+        # into every executable (test/sanitize/fiber_switch.cpp says why).
+        # Not instrumented itself; kept out of the installed targets.
+        add_library(spindle_sanitizer_fibers OBJECT
+            "${CMAKE_CURRENT_LIST_DIR}/../test/sanitize/fiber_switch.cpp")
+        target_compile_options(spindle_sanitizer_fibers PRIVATE -fno-sanitize=all)
+        target_link_libraries(spindle_sanitizer_fibers INTERFACE ${CMAKE_DL_LIBS})
+        link_libraries("$<BUILD_INTERFACE:spindle_sanitizer_fibers>")
+    endif()
 
 endif()
 

@@ -1,0 +1,216 @@
+//
+// Copyright (c) 2026 The Spindle authors
+// Distributed under the Boost Software License, Version 1.0.
+//
+// AddressSanitizer annotations for Boost.Context's fcontext switches, linked
+// into every executable of a build with -DSPINDLE_SANITIZE=address,...
+// (cmake/SpindleSanitize.cmake; doc/reliability.md, "Fibers and
+// AddressSanitizer").
+//
+// Debian's libboost_context and libboost_fiber are built on the assembler
+// back end (fcontext), which does not tell ASan when it moves a thread to
+// another stack. ASan then believes every fiber runs on its thread's stack:
+// when an exception is thrown on a fiber, __asan_handle_no_return cannot
+// find the stack to clean and leaves the unwound frames' redzones poisoned,
+// and the next function to use those addresses is reported for a
+// stack-buffer-overflow that did not happen.
+//
+// Every switch goes through three C functions of libboost_context:
+// make_fcontext (a new context on a stack), jump_fcontext and ontop_fcontext
+// (switch to a context). Libboost_fiber and Spindle's own code reach them
+// through the dynamic linker, so the definitions below, in the executable,
+// take their place; each calls the library's own (dlsym RTLD_NEXT) between
+// __sanitizer_start_switch_fiber and __sanitizer_finish_switch_fiber, the
+// protocol Boost.Context's ucontext back end follows with BOOST_USE_ASAN.
+// The stack a switch goes to is found from the address it resumes at: every
+// stack a context is made on is recorded here; any other address is on the
+// current thread's own stack (Boost.Fiber's main contexts never migrate).
+//
+// Compiled without instrumentation (it runs half on one stack and half on
+// another); the sanitizer entry points are weak, so the functions only
+// forward where ASan is absent.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+extern "C" {
+
+// The sanitizer interface (<sanitizer/common_interface_defs.h>), weak.
+__attribute__((weak)) void __sanitizer_start_switch_fiber(void** fake_stack_save, void const* bottom, std::size_t size);
+__attribute__((weak)) void __sanitizer_finish_switch_fiber(void* fake_stack_save, void const** bottom_old, std::size_t* size_old);
+
+// Boost.Context's ABI (boost/context/detail/fcontext.hpp), restated so that
+// this file includes no Boost header that declares them differently.
+typedef void* fcontext_t;
+struct transfer_t
+{
+    fcontext_t fctx;
+    void* data;
+};
+
+transfer_t jump_fcontext(fcontext_t const to, void* vp);
+fcontext_t make_fcontext(void* sp, std::size_t size, void (*fn)(transfer_t));
+transfer_t ontop_fcontext(fcontext_t const to, void* vp, transfer_t (*fn)(transfer_t));
+
+} // extern "C"
+
+namespace {
+
+using jump_fn = transfer_t (*)(fcontext_t, void*);
+using make_fn = fcontext_t (*)(void*, std::size_t, void (*)(transfer_t));
+using ontop_fn = transfer_t (*)(fcontext_t, void*, transfer_t (*)(transfer_t));
+using entry_fn = void (*)(transfer_t);
+
+template<class F>
+F real(char const* name) noexcept
+{
+    void* const f = ::dlsym(RTLD_NEXT, name);
+    if(f == nullptr)
+    {
+        std::fprintf(stderr, "spindle sanitizer fibers: %s not found after the executable (%s)\n", name, ::dlerror());
+        std::abort();
+    }
+    return reinterpret_cast<F>(f);
+}
+
+struct stack_range
+{
+    std::uintptr_t low;
+    entry_fn entry; // the function a new context starts in, until it starts
+};
+
+/// Every stack a context was made on, by its (exclusive) high end.
+struct registry
+{
+    std::mutex m;
+    std::map<std::uintptr_t, stack_range> stacks;
+
+    void add(std::uintptr_t low, std::uintptr_t high, entry_fn fn)
+    {
+        std::lock_guard<std::mutex> lk(m);
+        // a stack's memory may have held another, since freed: forget it
+        for(auto it = stacks.upper_bound(low); it != stacks.end() && it->second.low < high;)
+            it = stacks.erase(it);
+        stacks[high] = stack_range{low, fn};
+    }
+
+    /// The stack holding `p`: [low, high), and its pending entry (taken).
+    bool find(std::uintptr_t p, std::uintptr_t& low, std::uintptr_t& high, entry_fn* take_entry)
+    {
+        std::lock_guard<std::mutex> lk(m);
+        auto it = stacks.upper_bound(p);
+        if(it == stacks.end() || it->second.low > p)
+            return false;
+        low = it->second.low;
+        high = it->first;
+        if(take_entry != nullptr)
+        {
+            *take_entry = it->second.entry;
+            it->second.entry = nullptr;
+        }
+        return true;
+    }
+};
+
+registry& stacks()
+{
+    static registry* r = new registry; // never destroyed: switches run until the end
+    return *r;
+}
+
+void thread_stack(std::uintptr_t& low, std::uintptr_t& high) noexcept
+{
+    thread_local std::uintptr_t t_low = 0;
+    thread_local std::uintptr_t t_high = 0;
+    if(t_high == 0)
+    {
+        pthread_attr_t attr;
+        void* addr = nullptr;
+        std::size_t size = 0;
+        if(::pthread_getattr_np(::pthread_self(), &attr) == 0)
+        {
+            ::pthread_attr_getstack(&attr, &addr, &size);
+            ::pthread_attr_destroy(&attr);
+        }
+        t_low = reinterpret_cast<std::uintptr_t>(addr);
+        t_high = t_low + size;
+    }
+    low = t_low;
+    high = t_high;
+}
+
+/// Announces a switch to the context `to` (ASan: the next stack).
+void start_switch(void** fake_stack_save, fcontext_t to) noexcept
+{
+    if(__sanitizer_start_switch_fiber == nullptr)
+        return;
+    std::uintptr_t low = 0;
+    std::uintptr_t high = 0;
+    if(!stacks().find(reinterpret_cast<std::uintptr_t>(to), low, high, nullptr))
+        thread_stack(low, high);
+    __sanitizer_start_switch_fiber(fake_stack_save, reinterpret_cast<void const*>(low), high - low);
+}
+
+void finish_switch(void* fake_stack_save) noexcept
+{
+    if(__sanitizer_finish_switch_fiber != nullptr)
+        __sanitizer_finish_switch_fiber(fake_stack_save, nullptr, nullptr);
+}
+
+/// Where every new context starts: completes the switch that started it,
+/// then runs the function it was made with.
+void context_entry(transfer_t t)
+{
+    finish_switch(nullptr);
+    char here = 0;
+    std::uintptr_t low = 0;
+    std::uintptr_t high = 0;
+    entry_fn fn = nullptr;
+    if(!stacks().find(reinterpret_cast<std::uintptr_t>(&here), low, high, &fn) || fn == nullptr)
+    {
+        std::fprintf(stderr, "spindle sanitizer fibers: a context started on a stack never made\n");
+        std::abort();
+    }
+    fn(t);
+}
+
+} // namespace
+
+extern "C" {
+
+fcontext_t make_fcontext(void* sp, std::size_t size, void (*fn)(transfer_t))
+{
+    static make_fn const make = real<make_fn>("make_fcontext");
+    auto const high = reinterpret_cast<std::uintptr_t>(sp);
+    stacks().add(high - size, high, fn);
+    return make(sp, size, &context_entry);
+}
+
+transfer_t jump_fcontext(fcontext_t const to, void* vp)
+{
+    static jump_fn const jump = real<jump_fn>("jump_fcontext");
+    void* fake_stack = nullptr;
+    start_switch(&fake_stack, to);
+    transfer_t const t = jump(to, vp);
+    finish_switch(fake_stack); // back on this stack
+    return t;
+}
+
+transfer_t ontop_fcontext(fcontext_t const to, void* vp, transfer_t (*fn)(transfer_t))
+{
+    static ontop_fn const ontop = real<ontop_fn>("ontop_fcontext");
+    void* fake_stack = nullptr;
+    start_switch(&fake_stack, to);
+    transfer_t const t = ontop(to, vp, fn);
+    finish_switch(fake_stack);
+    return t;
+}
+
+} // extern "C"
