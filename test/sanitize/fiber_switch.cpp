@@ -146,10 +146,23 @@ void thread_stack(std::uintptr_t& low, std::uintptr_t& high) noexcept
     high = t_high;
 }
 
+/// Whether to announce switches: ASan is present, and
+/// SPINDLE_SANITIZER_FIBERS=0 is not set (it turns the announcements off, to
+/// see what ASan reports without them).
+bool announce() noexcept
+{
+    static bool const on = [] {
+        char const* v = std::getenv("SPINDLE_SANITIZER_FIBERS");
+        return __sanitizer_start_switch_fiber != nullptr && __sanitizer_finish_switch_fiber != nullptr
+            && !(v != nullptr && v[0] == '0' && v[1] == '\0');
+    }();
+    return on;
+}
+
 /// Announces a switch to the context `to` (ASan: the next stack).
 void start_switch(void** fake_stack_save, fcontext_t to) noexcept
 {
-    if(__sanitizer_start_switch_fiber == nullptr)
+    if(!announce())
         return;
     std::uintptr_t low = 0;
     std::uintptr_t high = 0;
@@ -160,7 +173,7 @@ void start_switch(void** fake_stack_save, fcontext_t to) noexcept
 
 void finish_switch(void* fake_stack_save) noexcept
 {
-    if(__sanitizer_finish_switch_fiber != nullptr)
+    if(announce())
         __sanitizer_finish_switch_fiber(fake_stack_save, nullptr, nullptr);
 }
 
