@@ -7,6 +7,7 @@
 #define SPINDLE_IMPL_TASK_HPP
 
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/detail/trace_hooks.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -189,6 +190,10 @@ public:
     /// Triggered by timeouts, `cancel`, shutdowns; `nostopstate` for tasks
     /// whose callable takes no token (nobody could observe it).
     std::stop_source stop_{std::nostopstate};
+    /// The submitter's trace context (see spindle::trace), taken at submit
+    /// when a tracing component is installed; each attempt runs in a child
+    /// span of it. Null otherwise.
+    trace_carrier* trace_ = nullptr;
 
     // --- set at submission, then used by the executor only ---
     std::chrono::nanoseconds timeout_{};
@@ -222,7 +227,11 @@ public:
     task_core() = default;
     task_core(task_core const&) = delete;
     task_core& operator=(task_core const&) = delete;
-    virtual ~task_core() = default;
+    virtual ~task_core()
+    {
+        if(trace_)
+            trace_->release(trace_);
+    }
 
     /** Runs the callable once (on a lane). On `succeeded` the value is
         stored but not yet published: the caller calls `publish()` (after

@@ -625,6 +625,8 @@ public:
     std::atomic<bool> closed_{false};
     std::atomic<bool> shutdown_started_{false};
     std::atomic<int> room_waiting_{0};
+    /// The name of its tasks' attempt spans: `task <name>`.
+    std::string task_span_name_;
 
     std::unique_ptr<lane_slot[]> lanes_;
     std::atomic<std::size_t> lanes_spawned_{0};
@@ -750,6 +752,7 @@ public:
         , chain_clock_reads_(!sys.options().clock)
     {
         lanes_ = std::make_unique<lane_slot[]>(opts_.max_concurrent);
+        task_span_name_ = "task " + opts_.name;
         idle_.reserve(opts_.max_concurrent);
     }
 
@@ -1013,6 +1016,13 @@ public:
             return false;
         }
         ec = {};
+        // the submitter's trace context, for the attempts' spans (one
+        // relaxed load when no tracing component is installed)
+        if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
+        {
+            if(!t->trace_)
+                t->trace_ = h->capture();
+        }
         intrusive_ptr_add_ref(t); // the queue's reference
         try
         {
@@ -1459,6 +1469,85 @@ public:
         }
     }
 
+    /** The span of one attempt of a task submitted with a trace context:
+        a child of the submitter's span, current while the task runs (so
+        what it sends carries it), named `task <executor>`, with the
+        executor, the task's id and the attempt's number as attributes and
+        an error status if the attempt threw. Nothing without a context.
+    */
+    class attempt_span
+    {
+        trace_hooks const* h_ = nullptr;
+        void* span_ = nullptr;
+        void* token_ = nullptr;
+
+    public:
+        attempt_span(executor_impl const& ex, task_core* t) noexcept
+        {
+            if(!t->trace_)
+                return;
+            trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire);
+            if(!h)
+                return;
+            try
+            {
+                char tp[traceparent_size + 1];
+                std::string state;
+                if(!h->inject(t->trace_, tp, state))
+                    return;
+                span_ = h->start(ex.task_span_name_, 1 /* internal */, std::string_view(tp, traceparent_size), state);
+                if(!span_)
+                    return;
+                h_ = h;
+                h->set_string(span_, "executor.name", ex.opts_.name);
+                char id[36];
+                uuid_to_chars(t->id().uuid(), id);
+                h->set_string(span_, "task.id", std::string_view(id, sizeof id));
+                h->set_int(span_, "task.attempt", static_cast<long long>(t->attempts_));
+                token_ = h->activate(span_);
+            }
+            catch(...)
+            {
+                // out of memory for the tracestate: the attempt runs untraced
+            }
+        }
+
+        attempt_span(attempt_span const&) = delete;
+        attempt_span& operator=(attempt_span const&) = delete;
+
+        /// Ends the span with the attempt's outcome.
+        void end(invoke_status r, task_core* t) noexcept
+        {
+            if(!h_)
+                return;
+            h_->leave(token_);
+            bool const failed = r == invoke_status::failed;
+            std::string message;
+            if(failed)
+            {
+                try
+                {
+                    message = describe_task_exception(t->last_exception());
+                }
+                catch(...)
+                {
+                }
+            }
+            else if(r != invoke_status::succeeded)
+            {
+                h_->set_string(span_, "task.outcome", t->claimed() ? "stopped" : "discarded");
+            }
+            h_->finish(span_, failed, message);
+            h_ = nullptr;
+        }
+
+        ~attempt_span()
+        {
+            if(h_)
+                end(invoke_status::succeeded, nullptr);
+        }
+    };
+
     /** Runs one attempt of `t` on the calling lane, then decides its fate.
 
         @param clock A clock read (ns) to take as the attempt's start, or
@@ -1489,8 +1578,10 @@ public:
         if(t->timeout_ != std::chrono::nanoseconds::max())
             deadline = saturating_add(start, t->timeout_.count());
         set_current(s, slot, t, deadline, std::move(permit));
+        attempt_span span(*this, t);
         invoke_status const r = t->invoke();
         std::int64_t const end = now_ns();
+        span.end(r, t);
         std::size_t const priority = priority_index(t->priority_);
         // a lane runs on a worker of the system, so the worker's shard is
         // this thread's own; counted before the task's end is published, so
