@@ -955,15 +955,41 @@ class nats_reply_sink final : public reply_sink
 {
     std::weak_ptr<node_impl> node_;
     std::string subject_;
+    /// The ask came in a binary frame, so the asker is a Spindle node that
+    /// reads a framed reply (doc/remote.md, "Replies").
+    bool framed_;
 
 public:
-    nats_reply_sink(std::weak_ptr<node_impl> n, std::string s) : node_(std::move(n)), subject_(std::move(s)) {}
+    nats_reply_sink(std::weak_ptr<node_impl> n, std::string s, bool framed)
+        : node_(std::move(n)), subject_(std::move(s)), framed_(framed)
+    {
+    }
 
     void reply(std::string_view type, unsigned version, codec c, std::string const& payload) noexcept override
     {
         auto n = node_.lock();
         if(!n || !n->conn_ || n->closed_.load())
             return;
+        if(framed_ && c == codec::binary && type.size() < 256)
+        {
+            // a success in a frame: no natsMsg, no header table, nothing for
+            // cnats' garbage collector thread, a PUB instead of an HPUB
+            try
+            {
+                thread_local std::string frame;
+                write_frame(frame, type, version, payload);
+                if(static_cast<std::int64_t>(frame.size()) <= n->max_payload_)
+                {
+                    natsConnection_Publish(n->conn_, subject_.c_str(), frame.data(), static_cast<int>(frame.size()));
+                    return;
+                }
+            }
+            catch(...)
+            {
+            }
+            fail(make_error_code(error::payload_too_large));
+            return;
+        }
         msg_ptr r;
         if(natsMsg_Create(&r.m, subject_.c_str(), nullptr, payload.data(), static_cast<int>(payload.size())) != NATS_OK)
             return;
@@ -1008,7 +1034,8 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
     unsigned version = 1;
     codec enc = codec::json;
     wire_trace trace;
-    if(read_frame(data, type, version, data, trace))
+    bool const framed = read_frame(data, type, version, data, trace);
+    if(framed)
     {
         // a binary frame from a Spindle node: no headers to parse
         enc = codec::binary;
@@ -1092,7 +1119,7 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
         if(is_ask)
         {
             entry->ask(t.cell.get(), data, opts_.serve_ask_timeout,
-                std::make_shared<nats_reply_sink>(weak_from_this(), reply));
+                std::make_shared<nats_reply_sink>(weak_from_this(), reply, framed));
         }
         else if(entry->tell(t.cell.get(), data) != send_status::ok)
         {
@@ -1153,11 +1180,21 @@ void node_impl::on_reply(natsMsg* m) noexcept
     }
     else
     {
+        // a reply with headers always has a status; one without is a framed
+        // success (the answer to a framed ask: doc/remote.md, "Replies")
         char const* status = header(m, h_status);
+        std::string_view type, payload;
+        unsigned version = 0;
+        wire_trace trace;
         if(status && std::strcmp(status, "ok") == 0)
         {
             codec_scope scope(this);
             p.entry->complete(p.reply, data_of(m));
+        }
+        else if(!status && read_frame(data_of(m), type, version, payload, trace))
+        {
+            codec_scope scope(this);
+            p.entry->complete(p.reply, payload);
         }
         else
         {
