@@ -10,6 +10,7 @@
 
 #include <spindle/actor.hpp>
 #include <spindle/metrics.hpp>
+#include <spindle/remote/detail/frame.hpp>
 #include <spindle/system.hpp>
 
 #include <boost/describe.hpp>
@@ -18,6 +19,7 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <string>
@@ -146,8 +148,26 @@ struct watcher : spindle::actor<watcher, watch_this>
     }
 };
 
+/// Binary-codec messages both ways.
+struct square
+{
+    std::uint64_t n = 0;
+};
+
+struct squared
+{
+    std::uint64_t n = 0;
+};
+
+struct squarer : spindle::actor<squarer, square>
+{
+    squared on(square const& s) { return squared{s.n * s.n}; }
+};
+
 } // namespace test_msgs
 
+SPINDLE_REMOTE_MESSAGE_BINARY(test_msgs::square, "test.square", 1);
+SPINDLE_REMOTE_MESSAGE_BINARY(test_msgs::squared, "test.squared", 2);
 SPINDLE_REMOTE_MESSAGE(test_msgs::add, "test.add", 1);
 SPINDLE_REMOTE_MESSAGE(test_msgs::get_total, "test.get_total", 1);
 SPINDLE_REMOTE_MESSAGE_BINARY(test_msgs::seq, "test.seq", 1);
@@ -298,6 +318,74 @@ BOOST_AUTO_TEST_CASE(a_malformed_message_is_an_error_and_the_node_keeps_serving)
     natsMsg_Destroy(r);
     BOOST_TEST(b.stats().undeliverable == 1u);
     natsConnection_Destroy(nc);
+}
+
+BOOST_AUTO_TEST_CASE(a_framed_ask_is_answered_with_a_framed_reply)
+{
+    spindle_test::nats_server server;
+    spindle::system sa, sb;
+    remote::node a(sa, opts("a", server));
+    remote::node b(sb, opts("b", server));
+    b.publish("squarer", sb.spawn<squarer>());
+
+    natsConnection* nc = nullptr;
+    BOOST_REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
+    auto header_of = [](natsMsg* r, char const* key) {
+        char const* v = nullptr;
+        return natsMsgHeader_Get(r, key, &v) == NATS_OK && v ? std::string(v) : std::string("(none)");
+    };
+    auto const value_of = [](std::string_view payload) {
+        std::uint64_t v = 0;
+        BOOST_REQUIRE(payload.size() == sizeof v);
+        std::memcpy(&v, payload.data(), sizeof v);
+        return v;
+    };
+
+    // what a Spindle node sends for a binary-codec ask: a frame, no headers;
+    // the success comes back as a frame of the reply's type (doc/remote.md)
+    square const q{7};
+    std::string frame;
+    remote::detail::append_frame(frame, "test.square", 1, {reinterpret_cast<char const*>(&q), sizeof q});
+    natsMsg* r = nullptr;
+    BOOST_REQUIRE(natsConnection_Request(&r, nc, "spindle.name.squarer", frame.data(), static_cast<int>(frame.size()),
+                      60000) == NATS_OK);
+    BOOST_TEST(header_of(r, "Spindle-Status") == "(none)");
+    std::string_view name, payload;
+    unsigned version = 0;
+    BOOST_REQUIRE(remote::detail::parse_frame(
+        {natsMsg_GetData(r), static_cast<std::size_t>(natsMsg_GetDataLength(r))}, name, version, payload));
+    BOOST_TEST(name == "test.squared");
+    BOOST_TEST(version == 2u);
+    BOOST_TEST(value_of(payload) == 49u);
+    natsMsg_Destroy(r);
+
+    // the same ask with headers, as any NATS client sends it: answered with headers
+    natsMsg* m = nullptr;
+    natsMsg_Create(&m, "spindle.name.squarer", nullptr, reinterpret_cast<char const*>(&q), sizeof q);
+    natsMsgHeader_Set(m, "Spindle-Type", "test.square");
+    natsMsgHeader_Set(m, "Spindle-Codec", "binary");
+    BOOST_REQUIRE(natsConnection_RequestMsg(&r, nc, m, 60000) == NATS_OK);
+    natsMsg_Destroy(m);
+    BOOST_TEST(header_of(r, "Spindle-Status") == "ok");
+    BOOST_TEST(header_of(r, "Spindle-Type") == "test.squared");
+    BOOST_TEST(header_of(r, "Spindle-Version") == "2");
+    BOOST_TEST(header_of(r, "Spindle-Codec") == "binary");
+    BOOST_TEST(value_of({natsMsg_GetData(r), static_cast<std::size_t>(natsMsg_GetDataLength(r))}) == 49u);
+    natsMsg_Destroy(r);
+
+    // a framed ask that fails is still answered with the error headers
+    remote::detail::append_frame(frame, "test.nope", 1, {reinterpret_cast<char const*>(&q), sizeof q});
+    BOOST_REQUIRE(natsConnection_Request(&r, nc, "spindle.name.squarer", frame.data(), static_cast<int>(frame.size()),
+                      60000) == NATS_OK);
+    BOOST_TEST(header_of(r, "Spindle-Status") == "error");
+    BOOST_TEST(header_of(r, "Spindle-Error") == "spindle.remote:" + std::to_string(int(remote::error::unknown_type)));
+    natsMsg_Destroy(r);
+    natsConnection_Destroy(nc);
+
+    // and a node reads the framed reply
+    auto s = a.lookup<squarer>("squarer");
+    for(std::uint64_t i = 0; i < 100; ++i)
+        BOOST_TEST(s.ask(square{i}, spindle_test::failure_timeout).get().n == i * i);
 }
 
 BOOST_AUTO_TEST_CASE(a_payload_above_max_payload_is_refused_at_send)

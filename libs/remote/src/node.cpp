@@ -205,6 +205,58 @@ struct msg_ptr
     }
 };
 
+/** Received messages handed back to cnats a batch at a time. natsMsg_Destroy
+    gives a message to cnats' garbage-collector thread and wakes that thread
+    whenever it waits, which in a request/reply exchange is every message: a
+    futex wake per message, and a thread that competes for a CPU with the
+    worker the message has just woken. A subscription's callbacks all run on
+    its own thread, so each thread keeps its own batch; it holds at most
+    `max_held` messages and `max_held_bytes` of payload (a larger message
+    goes at once, with the rest), and the thread's exit releases the rest.
+*/
+class release_batch
+{
+    static constexpr std::size_t max_held = 32;
+    static constexpr std::size_t max_held_bytes = 64 * 1024;
+    natsMsg* held_[max_held];
+    std::size_t n_ = 0;
+    std::size_t bytes_ = 0;
+
+public:
+    release_batch() = default;
+    release_batch(release_batch const&) = delete;
+    release_batch& operator=(release_batch const&) = delete;
+    ~release_batch() { flush(); }
+
+    void add(natsMsg* m) noexcept
+    {
+        held_[n_++] = m;
+        bytes_ += static_cast<std::size_t>(natsMsg_GetDataLength(m));
+        if(n_ == max_held || bytes_ >= max_held_bytes)
+            flush();
+    }
+
+    void flush() noexcept
+    {
+        for(std::size_t i = 0; i < n_; ++i)
+            natsMsg_Destroy(held_[i]);
+        n_ = 0;
+        bytes_ = 0;
+    }
+};
+
+/// Owns a received natsMsg until the callback returns, then gives it to this
+/// thread's release_batch.
+struct received
+{
+    natsMsg* m;
+    ~received()
+    {
+        thread_local release_batch batch;
+        batch.add(m);
+    }
+};
+
 std::string error_header(boost::system::error_code ec)
 {
     return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
@@ -291,6 +343,8 @@ public:
     node_id id_ = node_id::generate();
     std::string id_str_ = id_.to_string();
     std::string prefix_;
+    /// The subject of this node's replies, up to the ask's number.
+    std::string reply_prefix_ = prefix_ + ".node." + id_str_ + ".reply.";
     natsConnection* conn_ = nullptr;
     std::int64_t max_payload_ = 1024 * 1024;
 
@@ -343,7 +397,15 @@ public:
     std::string ctl_subject(std::string const& node) const { return prefix_ + ".node." + node + ".ctl"; }
     std::string reply_subject(std::uint64_t n) const
     {
-        return prefix_ + ".node." + id_str_ + ".reply." + std::to_string(n);
+        std::string s;
+        append_reply_subject(s, n);
+        return s;
+    }
+    void append_reply_subject(std::string& out, std::uint64_t n) const
+    {
+        char num[20];
+        auto const end = std::to_chars(num, num + sizeof num, n).ptr;
+        out.assign(reply_prefix_).append(num, end);
     }
 
     void connect(boost::system::error_code& ec);
@@ -645,7 +707,7 @@ void node_impl::connect(boost::system::error_code& ec)
         prefix_ + ".node." + id_str_ + ".actor.*",
         [](natsConnection*, natsSubscription*, natsMsg* m, void* c) {
             auto* n = static_cast<node_impl*>(c);
-            msg_ptr own{m};
+            received own{m};
             std::string_view subj(natsMsg_GetSubject(m));
             auto dot = subj.rfind('.');
             boost::system::error_code ec;
@@ -664,7 +726,7 @@ void node_impl::connect(boost::system::error_code& ec)
         s = subscribe(
             prefix_ + ".node." + id_str_ + ".reply.*",
             [](natsConnection*, natsSubscription*, natsMsg* m, void* c) {
-                msg_ptr own{m};
+                received own{m};
                 static_cast<node_impl*>(c)->on_reply(m);
             },
             this);
@@ -812,11 +874,11 @@ send_status node_impl::send(actor_cell& self, envelope* e, out_table const& tabl
         return refuse(make_error_code(error::payload_too_large));
 
     std::uint64_t rid = 0;
-    std::string reply_to;
+    thread_local std::string reply_to;
     if(reply)
     {
         rid = next_reply_.fetch_add(1, std::memory_order_relaxed);
-        reply_to = reply_subject(rid);
+        append_reply_subject(reply_to, rid);
     }
     // the sender's trace context, only when tracing captured one
     char traceparent[spindle::detail::traceparent_size + 1];
@@ -955,15 +1017,41 @@ class nats_reply_sink final : public reply_sink
 {
     std::weak_ptr<node_impl> node_;
     std::string subject_;
+    /// The ask came in a binary frame, so the asker is a Spindle node that
+    /// reads a framed reply (doc/remote.md, "Replies").
+    bool framed_;
 
 public:
-    nats_reply_sink(std::weak_ptr<node_impl> n, std::string s) : node_(std::move(n)), subject_(std::move(s)) {}
+    nats_reply_sink(std::weak_ptr<node_impl> n, std::string s, bool framed)
+        : node_(std::move(n)), subject_(std::move(s)), framed_(framed)
+    {
+    }
 
     void reply(std::string_view type, unsigned version, codec c, std::string const& payload) noexcept override
     {
         auto n = node_.lock();
         if(!n || !n->conn_ || n->closed_.load())
             return;
+        if(framed_ && c == codec::binary && type.size() < 256)
+        {
+            // a success in a frame: no natsMsg, no header table, nothing for
+            // cnats' garbage collector thread, a PUB instead of an HPUB
+            try
+            {
+                thread_local std::string frame;
+                write_frame(frame, type, version, payload);
+                if(static_cast<std::int64_t>(frame.size()) <= n->max_payload_)
+                {
+                    natsConnection_Publish(n->conn_, subject_.c_str(), frame.data(), static_cast<int>(frame.size()));
+                    return;
+                }
+            }
+            catch(...)
+            {
+            }
+            fail(make_error_code(error::payload_too_large));
+            return;
+        }
         msg_ptr r;
         if(natsMsg_Create(&r.m, subject_.c_str(), nullptr, payload.data(), static_cast<int>(payload.size())) != NATS_OK)
             return;
@@ -1008,7 +1096,8 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
     unsigned version = 1;
     codec enc = codec::json;
     wire_trace trace;
-    if(read_frame(data, type, version, data, trace))
+    bool const framed = read_frame(data, type, version, data, trace);
+    if(framed)
     {
         // a binary frame from a Spindle node: no headers to parse
         enc = codec::binary;
@@ -1092,7 +1181,7 @@ void node_impl::deliver(natsMsg* m, target const& t, std::string_view what) noex
         if(is_ask)
         {
             entry->ask(t.cell.get(), data, opts_.serve_ask_timeout,
-                std::make_shared<nats_reply_sink>(weak_from_this(), reply));
+                std::make_shared<nats_reply_sink>(weak_from_this(), reply, framed));
         }
         else if(entry->tell(t.cell.get(), data) != send_status::ok)
         {
@@ -1153,11 +1242,21 @@ void node_impl::on_reply(natsMsg* m) noexcept
     }
     else
     {
+        // a reply with headers always has a status; one without is a framed
+        // success (the answer to a framed ask: doc/remote.md, "Replies")
         char const* status = header(m, h_status);
+        std::string_view type, payload;
+        unsigned version = 0;
+        wire_trace trace;
         if(status && std::strcmp(status, "ok") == 0)
         {
             codec_scope scope(this);
             p.entry->complete(p.reply, data_of(m));
+        }
+        else if(!status && read_frame(data_of(m), type, version, payload, trace))
+        {
+            codec_scope scope(this);
+            p.entry->complete(p.reply, payload);
         }
         else
         {
@@ -1707,7 +1806,7 @@ void node::publish_(std::string const& name, basic_actor_ref const& ref, detail:
     natsStatus s = natsConnection_QueueSubscribe(
         &p->sub, n.conn_, subject.c_str(), subject.c_str(),
         [](natsConnection*, natsSubscription*, natsMsg* m, void* c) {
-            detail::msg_ptr own{m};
+            detail::received own{m};
             auto* pub = static_cast<detail::published*>(c);
             pub->owner->deliver(m, pub->to, pub->name);
         },
