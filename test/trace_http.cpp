@@ -162,6 +162,43 @@ BOOST_AUTO_TEST_CASE(no_traceparent_starts_a_trace_and_errors_follow_the_convent
     BOOST_TEST(attr_string(*th, "error.type") == "500");
 }
 
+BOOST_AUTO_TEST_CASE(a_method_the_conventions_do_not_know_is_other)
+{
+    auto exp = std::make_shared<capture_exporter>();
+    tracing t(capture_options(exp));
+    served s;
+
+    http_connection c(s.srv.port());
+    // Beast knows PROPFIND (405 on this route), not FOO (501); the
+    // conventions know neither: both are _OTHER, named HTTP
+    auto r = c.exchange("PROPFIND /hello HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    BOOST_REQUIRE(r.has_value());
+    BOOST_TEST(r->result_int() == 405u);
+    auto sp = wait_span(t, *exp, "HTTP /hello");
+    BOOST_REQUIRE(sp.has_value());
+    BOOST_TEST(attr_string(*sp, "http.request.method") == "_OTHER");
+    BOOST_TEST(attr_string(*sp, "http.request.method_original") == "PROPFIND");
+
+    http_connection c2(s.srv.port());
+    r = c2.exchange("FOO /hello HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    BOOST_REQUIRE(r.has_value());
+    BOOST_TEST(r->result_int() == 501u);
+    BOOST_REQUIRE(wait_for([&] {
+        t.force_flush(std::chrono::seconds(10));
+        for(auto const& x : exp->spans())
+            if(attr_string(x, "http.request.method_original") == "FOO")
+                return attr_string(x, "http.request.method") == "_OTHER" && x.name.rfind("HTTP", 0) == 0;
+        return false;
+    }));
+
+    // a known method keeps its name and has no original
+    r = c.exchange(get_request("/hello"));
+    BOOST_REQUIRE(r.has_value());
+    auto g = wait_span(t, *exp, "GET /hello");
+    BOOST_REQUIRE(g.has_value());
+    BOOST_TEST(!has_attr(*g, "http.request.method_original"));
+}
+
 BOOST_AUTO_TEST_CASE(tracing_off_adds_nothing)
 {
     served s;

@@ -941,8 +941,15 @@ private:
             auto const target = req_.target();
             std::string_view const path = path_of(target);
             bool const routed = st_->routes.find(path) != st_->routes.end();
-            std::string_view const method = req_.method_string();
-            std::string name(method);
+            // the conventions' known methods (RFC 9110 and PATCH, case-
+            // sensitive); any other is `_OTHER`, named `HTTP` in the span
+            // name, with the original in http.request.method_original
+            std::string_view const original = req_.method_string();
+            static constexpr std::string_view known[] = {
+                "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+            bool const is_known = std::find(std::begin(known), std::end(known), original) != std::end(known);
+            std::string_view const method = is_known ? original : std::string_view("_OTHER");
+            std::string name(is_known ? original : std::string_view("HTTP"));
             if(routed)
             {
                 name += ' ';
@@ -957,6 +964,8 @@ private:
             if(!span_)
                 return;
             h.set_string(span_, "http.request.method", method);
+            if(!is_known)
+                h.set_string(span_, "http.request.method_original", original);
             h.set_string(span_, "url.path", path);
             if(target.size() > path.size() && target[path.size()] == '?')
                 h.set_string(span_, "url.query", std::string_view(target).substr(path.size() + 1));

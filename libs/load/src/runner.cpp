@@ -5,6 +5,8 @@
 
 #include <spindle/load/runner.hpp>
 
+#include <spindle/detail/trace_hooks.hpp>
+
 #include <boost/fiber/condition_variable.hpp>
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/mutex.hpp>
@@ -194,7 +196,79 @@ public:
             ++current.failures;
     }
 
-    std::string invoke(step const& st, step_context& ctx)
+    /** The span of one request when a tracing component is installed
+        (spindle::trace; through core's hook table, one relaxed load
+        otherwise): kind client, named `load <scenario>/<step>`, a root (a
+        request of a load test starts its own trace), current while the
+        step's handler runs so that what it tells, asks or calls carries
+        it; an error status with the error's kind when the request failed.
+    */
+    class request_span
+    {
+        spindle::detail::trace_hooks const* h_ = nullptr;
+        void* span_ = nullptr;
+        void* token_ = nullptr;
+
+    public:
+        request_span(runner_impl const& r, std::size_t s, step const& st, step_context const& ctx) noexcept
+        {
+            auto const* h = spindle::detail::trace_hooks_table.load(std::memory_order_acquire);
+            if(!h) [[likely]]
+                return;
+            try
+            {
+                std::string const& scenario = r.cfg.scenarios[s].name;
+                std::string name;
+                name.reserve(6 + scenario.size() + st.name.size());
+                name += "load ";
+                name += scenario;
+                name += '/';
+                name += st.name;
+                span_ = h->start(name, 3 /* client */, {}, {});
+            }
+            catch(...)
+            {
+                return; // out of memory for the name: the request runs untraced
+            }
+            if(!span_)
+                return;
+            h_ = h;
+            h->set_string(span_, "load.test", r.cfg.name);
+            h->set_string(span_, "load.scenario", r.cfg.scenarios[s].name);
+            h->set_string(span_, "load.step", st.name);
+            h->set_string(span_, "load.step.kind", to_string(st.kind));
+            h->set_int(span_, "load.user", static_cast<long long>(ctx.user));
+            h->set_int(span_, "load.iteration", static_cast<long long>(ctx.iteration));
+            token_ = h->activate(span_);
+        }
+
+        request_span(request_span const&) = delete;
+        request_span& operator=(request_span const&) = delete;
+
+        /// Ends the span: `error` is the request's error kind, empty on success.
+        void end(std::string const& error) noexcept
+        {
+            if(!h_)
+                return;
+            h_->leave(token_);
+            if(!error.empty())
+                h_->set_string(span_, "error.type", error);
+            h_->finish(span_, !error.empty(), error);
+            h_ = nullptr;
+        }
+
+        ~request_span() { end({}); }
+    };
+
+    std::string invoke(std::size_t s, step const& st, step_context& ctx)
+    {
+        request_span span(*this, s, st, ctx);
+        std::string kind = invoke_handler(st, ctx);
+        span.end(kind);
+        return kind;
+    }
+
+    std::string invoke_handler(step const& st, step_context& ctx)
     {
         try
         {
@@ -260,7 +334,7 @@ public:
                 continue;
             }
             time_point const begin = now();
-            std::string const kind = invoke(st, ctx);
+            std::string const kind = invoke(s, st, ctx);
             time_point const end = now();
             record(s, j, first ? std::min(intended, begin) : begin, begin, end, kind);
             first = false;
