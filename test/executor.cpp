@@ -19,6 +19,7 @@
 #include <spindle/log.hpp>
 #include <spindle/manual_clock.hpp>
 #include <spindle/metrics.hpp>
+#include <spindle/semaphore.hpp>
 #include <spindle/system.hpp>
 
 #include <boost/fiber/future.hpp>
@@ -35,6 +36,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -561,6 +563,47 @@ BOOST_AUTO_TEST_CASE(submit_waits_for_room_try_submit_fails_at_once)
     BOOST_TEST(waited.get() == 4);
     BOOST_TEST(q1.get() + q2.get() == 3);
     BOOST_TEST(ex.stats().rejected == 2u);
+}
+
+// Lanes running fast tasks wake a blocked submitter once a quarter of the
+// queue is free (one wake-up per batch, not per task); after a slow task
+// they wake one per freed slot, so a submitter never waits for a batch of
+// slow tasks.
+BOOST_AUTO_TEST_CASE(after_a_slow_task_a_freed_slot_wakes_a_blocked_submitter)
+{
+    spindle::system sys; // the real clock: run times are measured
+    auto o = lanes(1);
+    o.queue_capacity = 100; // a batch would be 25 slots
+    o.submit_timeout = 60s;
+    spindle::executor ex(sys, o);
+    auto permits = std::make_shared<spindle::semaphore>(0);
+    std::atomic<int> done{0};
+    std::atomic<int> started{0};
+    std::vector<spindle::task_handle<void>> tasks;
+    auto slow = [permits, &done, &started] {
+        ++started;
+        permits->acquire(); // slow: each waits for the test
+        ++done;
+    };
+    tasks.push_back(ex.submit(slow));
+    BOOST_REQUIRE(eventually([&] { return started.load() == 1; })); // running, out of the queue
+    for(int i = 0; i < 100; ++i)
+        tasks.push_back(ex.submit(slow));
+    BOOST_REQUIRE(eventually([&] { return ex.stats().queued == 100u; }));
+    std::atomic<bool> returned{false};
+    std::thread t([&] {
+        tasks.push_back(ex.submit([&done] { ++done; }));
+        returned = true;
+    });
+    BOOST_REQUIRE(eventually([&] { return ex.stats().waiting == 1u; }));
+    permits->release(1); // one slow task ends: one slot frees
+    BOOST_TEST(eventually([&] { return returned.load(); }));
+    BOOST_TEST(done.load() == 1); // it did not wait for more
+    permits->release(200);
+    t.join();
+    for(auto& h : tasks)
+        h.get();
+    BOOST_TEST(done.load() == 102);
 }
 
 BOOST_AUTO_TEST_CASE(submit_gives_up_after_its_timeout)

@@ -586,6 +586,9 @@ struct alignas(SPINDLE_CACHELINE) lane_slot
     /// once (the task may ignore its stop token), else the lane does.
     circuit_breaker::permit permit;
     actor_ref<lane_actor> ref;
+    /// The run time of the lane's last attempt (ns): a lane running slow
+    /// tasks wakes a blocked submitter per freed slot (see pop).
+    std::int64_t last_run_ns = 0;
 };
 
 class executor_impl : public std::enable_shared_from_this<executor_impl>, public task_queue_hook
@@ -627,6 +630,11 @@ public:
     std::atomic<int> room_waiting_{0};
     /// The name of its tasks' attempt spans: `task <name>`.
     std::string task_span_name_;
+    /// Free slots that make a lane wake a blocked submitter after a fast
+    /// task: a quarter of the queue (at least 1).
+    std::int64_t room_wake_batch_ = 1;
+    /// A task this long (ns) or longer is slow (see room_for_a_waiter).
+    static constexpr std::int64_t slow_task_ns = 20'000;
 
     std::unique_ptr<lane_slot[]> lanes_;
     std::atomic<std::size_t> lanes_spawned_{0};
@@ -753,6 +761,7 @@ public:
     {
         lanes_ = std::make_unique<lane_slot[]>(opts_.max_concurrent);
         task_span_name_ = "task " + opts_.name;
+        room_wake_batch_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(opts_.queue_capacity / 4));
         idle_.reserve(opts_.max_concurrent);
     }
 
@@ -998,6 +1007,22 @@ public:
         auto const slots = static_cast<std::int64_t>(slots_of(counts_.load(std::memory_order_seq_cst)));
         auto const cap = static_cast<std::int64_t>(opts_.queue_capacity);
         return slots - freed_slots_.load(std::memory_order_seq_cst) < cap && slots < cap + max_cancelled_states;
+    }
+
+    /** Whether a lane that just made room should wake a blocked submitter
+        (when its tasks are fast; after a slow task it always does): once
+        `room_wake_batch_` slots are free. Waking one per freed slot costs
+        a sleep and a wake-up per task when plain threads submit faster than
+        the lanes run (the submitter fills the one slot and blocks again);
+        a batch lets a woken submitter queue many tasks per wake-up. After
+        a task of `slow_task_ns` or more, the wake-up costs little beside
+        it, and a submitter must not wait for a batch of slow tasks.
+    */
+    bool room_for_a_waiter() const noexcept
+    {
+        auto const slots = static_cast<std::int64_t>(slots_of(counts_.load(std::memory_order_seq_cst)));
+        auto const queued = slots - freed_slots_.load(std::memory_order_seq_cst);
+        return static_cast<std::int64_t>(opts_.queue_capacity) - queued >= room_wake_batch_;
     }
 
     bool enqueue(task_core* t, bool may_wait, boost::system::error_code& ec)
@@ -1280,7 +1305,7 @@ public:
         for(unsigned n = 0; n < drain_batch; ++n)
         {
             bool slow = false;
-            task_core* t = pop(busy, slow);
+            task_core* t = pop(busy, slow, s.last_run_ns >= slow_task_ns);
             if(!t)
             {
                 if(busy)
@@ -1312,13 +1337,13 @@ public:
     /// Claims and pops the next task to run; `busy` becomes true with the
     /// lane's first claim (the lane then owes one `end_busy`); `slow`
     /// becomes true if it woke a submitter.
-    task_core* pop(bool& busy, bool& slow) noexcept
+    task_core* pop(bool& busy, bool& slow, bool slow_tasks) noexcept
     {
         while(claim(!busy))
         {
             busy = true;
             task_core* t = pop_claimed();
-            if(room_waiting_.load(std::memory_order_seq_cst) > 0)
+            if(room_waiting_.load(std::memory_order_seq_cst) > 0 && (slow_tasks || room_for_a_waiter()))
             {
                 wake_room_waiter();
                 slow = true;
@@ -1581,6 +1606,9 @@ public:
         attempt_span span(*this, t);
         invoke_status const r = t->invoke();
         std::int64_t const end = now_ns();
+        // (a system on a custom clock, a manual one in tests, tells nothing
+        // of real run times: every task counts as slow there, as before)
+        s.last_run_ns = chain_clock_reads_ ? end - start : slow_task_ns;
         span.end(r, t);
         std::size_t const priority = priority_index(t->priority_);
         // a lane runs on a worker of the system, so the worker's shard is
