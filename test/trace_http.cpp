@@ -42,15 +42,6 @@ struct worker : spindle::actor<worker, work>
 
 namespace {
 
-std::int64_t attr_int(span_data const& s, std::string const& key)
-{
-    for(auto const& a : s.attributes)
-        if(a.key == key)
-            if(auto const* v = std::get_if<std::int64_t>(&a.value))
-                return *v;
-    return -1;
-}
-
 struct served
 {
     spindle::system sys;

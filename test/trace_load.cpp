@@ -42,19 +42,6 @@ struct echo : spindle::actor<echo, hit>
 
 } // namespace trl
 
-namespace {
-
-std::int64_t attr_int(span_data const& s, std::string const& key)
-{
-    for(auto const& a : s.attributes)
-        if(a.key == key)
-            if(auto const* v = std::get_if<std::int64_t>(&a.value))
-                return *v;
-    return -1;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_CASE(each_request_is_a_client_span_and_what_it_asks_is_its_child)
 {
     auto exp = std::make_shared<capture_exporter>();

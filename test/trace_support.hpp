@@ -9,6 +9,7 @@
 #include <spindle/trace/tracing.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -97,6 +98,16 @@ inline std::string attr_string(spindle::trace::span_data const& s, std::string c
             if(auto const* v = std::get_if<std::string>(&a.value))
                 return *v;
     return {};
+}
+
+/// The integer attribute `key` of `s`, or -1 if it has none.
+inline std::int64_t attr_int(spindle::trace::span_data const& s, std::string const& key)
+{
+    for(auto const& a : s.attributes)
+        if(a.key == key)
+            if(auto const* v = std::get_if<std::int64_t>(&a.value))
+                return *v;
+    return -1;
 }
 
 inline bool has_attr(spindle::trace::span_data const& s, std::string const& key)

@@ -71,15 +71,6 @@ BOOST_AUTO_TEST_CASE(a_wrapped_callable_on_another_thread)
 
 namespace {
 
-std::int64_t attr_int(span_data const& s, std::string const& key)
-{
-    for(auto const& a : s.attributes)
-        if(a.key == key)
-            if(auto const* v = std::get_if<std::int64_t>(&a.value))
-                return *v;
-    return -1;
-}
-
 std::vector<span_data> spans_named(capture_exporter const& exp, std::string const& name)
 {
     std::vector<span_data> r;

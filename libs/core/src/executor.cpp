@@ -1499,6 +1499,7 @@ public:
         what it sends carries it), named `task <executor>`, with the
         executor, the task's id and the attempt's number as attributes and
         an error status if the attempt threw. Nothing without a context.
+        `run` (noexcept) always calls `end`.
     */
     class attempt_span
     {
@@ -1514,27 +1515,20 @@ public:
             trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire);
             if(!h)
                 return;
-            try
-            {
-                char tp[traceparent_size + 1];
-                std::string state;
-                if(!h->inject(t->trace_, tp, state))
-                    return;
-                span_ = h->start(ex.task_span_name_, 1 /* internal */, std::string_view(tp, traceparent_size), state);
-                if(!span_)
-                    return;
-                h_ = h;
-                h->set_string(span_, "executor.name", ex.opts_.name);
-                char id[36];
-                uuid_to_chars(t->id().uuid(), id);
-                h->set_string(span_, "task.id", std::string_view(id, sizeof id));
-                h->set_int(span_, "task.attempt", static_cast<long long>(t->attempts_));
-                token_ = h->activate(span_);
-            }
-            catch(...)
-            {
-                // out of memory for the tracestate: the attempt runs untraced
-            }
+            char tp[traceparent_size + 1];
+            std::string state;
+            if(!h->inject(t->trace_, tp, state))
+                return;
+            span_ = h->start(ex.task_span_name_, 1 /* internal */, std::string_view(tp, traceparent_size), state);
+            if(!span_)
+                return;
+            h_ = h;
+            h->set_string(span_, "executor.name", ex.opts_.name);
+            char id[36];
+            uuid_to_chars(t->id().uuid(), id);
+            h->set_string(span_, "task.id", std::string_view(id, sizeof id));
+            h->set_int(span_, "task.attempt", static_cast<long long>(t->attempts_));
+            token_ = h->activate(span_);
         }
 
         attempt_span(attempt_span const&) = delete;
@@ -1564,12 +1558,6 @@ public:
             }
             h_->finish(span_, failed, message);
             h_ = nullptr;
-        }
-
-        ~attempt_span()
-        {
-            if(h_)
-                end(invoke_status::succeeded, nullptr);
         }
     };
 
