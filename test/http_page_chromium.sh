@@ -17,15 +17,9 @@ set -u
 demo=$1
 root=$2
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z $browser ]]; then
-    "$root/tools/bootstrap" --test >/dev/null 2>&1 || true
-    browser=$(command -v chromium || command -v chromium-browser || true)
-fi
-if [[ -z $browser ]]; then
-    echo "http_page_chromium: skipped: chromium is not installed and tools/bootstrap --test could not install it"
-    exit 77
-fi
+# shellcheck source=find_chromium.sh
+source "$(dirname "${BASH_SOURCE[0]}")/find_chromium.sh"
+find_chromium http_page_chromium "$root"
 
 work=$(mktemp -d)
 pid=

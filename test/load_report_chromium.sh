@@ -15,15 +15,9 @@ set -u
 tool=$1
 root=$2
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z $browser ]]; then
-    "$root/tools/bootstrap" --test >/dev/null 2>&1 || true
-    browser=$(command -v chromium || command -v chromium-browser || true)
-fi
-if [[ -z $browser ]]; then
-    echo "load_report_chromium: skipped: chromium is not installed and tools/bootstrap --test could not install it"
-    exit 77
-fi
+# shellcheck source=find_chromium.sh
+source "$(dirname "${BASH_SOURCE[0]}")/find_chromium.sh"
+find_chromium load_report_chromium "$root"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
