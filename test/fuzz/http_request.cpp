@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -75,20 +76,47 @@ http::server& server()
     return *srv;
 }
 
+// Each input is a new connection that this side closes first, so each
+// leaves a TIME_WAIT entry behind for 60 s. From one source address the
+// ephemeral ports (about 28,000) run out at a few hundred inputs a second
+// where the kernel does not reuse TIME_WAIT ports (net.ipv4.tcp_tw_reuse=0):
+// connect() then fails with EADDRNOTAVAIL. So the connections come from
+// 127.0.0.2 to 127.0.0.254 in turn (all loopback), and a connect() that still
+// finds no free port waits and tries again for up to 30 s.
 int connect_to(std::uint16_t port)
 {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if(fd < 0)
-        fail("socket() failed");
+    static std::uint32_t next_source = 0;
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    for(int attempt = 0;; ++attempt)
+    {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if(fd < 0)
+            fail("socket() failed");
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        sockaddr_in src{};
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl((127u << 24) | (2 + next_source++ % 253));
+        // where that address cannot be bound, connect() chooses one as usual
+        (void)::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
+        if(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+        {
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            return fd;
+        }
+        int const err = errno;
+        ::close(fd);
+        if((err == EADDRNOTAVAIL || err == EAGAIN || err == EINTR) && attempt < 300)
+        {
+            ::poll(nullptr, 0, 100);
+            continue;
+        }
+        std::fprintf(stderr, "http_request: connect() to 127.0.0.1:%u failed: %s\n", unsigned(port), std::strerror(err));
         fail("connect() failed: is the server down?");
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    }
 }
 
 // Writes what the server takes (it may close early, refusing the request).
