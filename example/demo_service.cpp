@@ -25,8 +25,19 @@
 // --slow-summary MS (the aggregator takes that long to answer, as on a
 // starved machine; default 0), --nats URL (join a NATS server as node
 // "demo": a status actor is published as "demo.status", the live page gets
-// a Nodes panel and /health a NATS check; see doc/remote.md).
+// a Nodes panel and /health a NATS check; see doc/remote.md), --otlp URL
+// (send the traces to an OpenTelemetry collector too, e.g.
+// http://127.0.0.1:4318; OTEL_EXPORTER_OTLP_ENDPOINT does the same).
+//
+// Tracing (spindle::trace, doc/tracing.md): GET /api/words-per-line is
+// traced end to end. The request's span (HTTP) is the parent of the
+// assistant's handler (an actor), which asks the aggregator (another actor)
+// and runs the division as an executor task, in which the calculator tool
+// is called: four components, one trace. The live page's Traces panel shows
+// the last ones as a waterfall; the response's `traceparent` names the trace.
 
+#include <spindle/async_ask.hpp>
+#include <spindle/executor.hpp>
 #include <spindle/http/system_server.hpp>
 #include <spindle/log.hpp>
 #include <spindle/remote.hpp>
@@ -34,8 +45,10 @@
 #include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 #include <spindle/tools.hpp>
+#include <spindle/trace.hpp>
 
 #include <boost/describe.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -214,23 +227,75 @@ public:
 struct assist
 {
 };
+// GET /api/words-per-line: the assistant works it out on request
+struct explain
+{
+};
+struct explanation
+{
+    std::string expression;
+    double words_per_line = 0;
+    std::string error; // empty on success
+};
 
 // An agent, as a language model's tool calls would drive one: it asks the
 // aggregator for the summary, has the calculator divide, and says the
 // answer with the echo tool. Every tenth time it asks for something the
 // calculator refuses (the square root of a negative number), so the tool
 // panel of the live page has errors to show, as a real agent's would.
-class assistant : public spindle::actor<assistant, assist>
+class assistant : public spindle::actor<assistant, assist, explain>
 {
     spindle::tools::tool_bus* bus_;
     spindle::tools::agent_credential me_; // issued by the bus: the agent's authority
     spindle::actor_ref<aggregator> agg_;
+    spindle::executor* work_;
     unsigned turns_ = 0;
 
 public:
-    assistant(spindle::tools::tool_bus* bus, spindle::tools::agent_credential me, spindle::actor_ref<aggregator> agg)
-        : bus_(bus), me_(std::move(me)), agg_(std::move(agg))
+    assistant(spindle::tools::tool_bus* bus, spindle::tools::agent_credential me, spindle::actor_ref<aggregator> agg,
+              spindle::executor* work)
+        : bus_(bus), me_(std::move(me)), agg_(std::move(agg)), work_(work)
     {
+    }
+
+    // One traced request's work: ask the aggregator, then divide in a task
+    // that calls the calculator. Each step is a child span of the one
+    // before (the ask, the task, the tool call carry the current span);
+    // waiting for the reply and the task parks only this actor.
+    explanation on(explain)
+    {
+        explanation out;
+        boost::system::error_code ec;
+        auto const s = agg_.ask(get_summary{}, 2s).get(ec);
+        if(ec)
+        {
+            out.error = "no summary: " + ec.message();
+            return out;
+        }
+        if(s.lines == 0)
+        {
+            out.error = "no lines parsed yet";
+            return out;
+        }
+        out.expression = std::to_string(s.words) + " / " + std::to_string(s.lines);
+        auto task = work_->submit(
+            [bus = bus_, me = me_, expr = out.expression] {
+                return bus->try_call(me, "calculator", {{"expression", expr}});
+            },
+            {}, ec);
+        if(ec)
+        {
+            out.error = "task refused: " + ec.message();
+            return out;
+        }
+        auto const& r = task.result(); // parks this actor until the task is done
+        if(!r)
+            out.error = "task failed: " + r.error().message();
+        else if(!*r)
+            out.error = r->message;
+        else
+            out.words_per_line = r->value.at("result").to_number<double>();
+        return out;
     }
 
     void on(assist)
@@ -255,6 +320,35 @@ spindle::spawn_options named(std::string name)
     o.name = std::move(name);
     return o;
 }
+
+// The demo's root sampler: an HTTP request to one of the application's own
+// routes starts a sampled trace; the operational endpoints (probes, metrics,
+// the live page and its polling), requests no route matched and the
+// pipeline's own messages do not. Under parent_based, a span with a parent
+// follows the parent's decision instead.
+class requests_sampler final : public spindle::trace::sampler
+{
+public:
+    spindle::trace::sampling_decision should_sample(spindle::trace::span_context const*,
+        spindle::trace::trace_id const&, std::string_view name, spindle::trace::span_kind kind) const noexcept override
+    {
+        using spindle::trace::sampling_decision;
+        if(kind != spindle::trace::span_kind::server)
+            return sampling_decision::drop;
+        auto const space = name.find(' '); // "GET /route"; just "GET" when no route matched
+        if(space == std::string_view::npos)
+            return sampling_decision::drop;
+        auto const path = name.substr(space + 1);
+        for(std::string_view op : {"/", "/api/system", "/health", "/livez", "/readyz", "/metrics"})
+            if(path == op)
+                return sampling_decision::drop;
+        if(path.starts_with("/static/"))
+            return sampling_decision::drop;
+        return sampling_decision::record_and_sample;
+    }
+
+    std::string description() const override { return "DemoRequests"; }
+};
 
 } // namespace
 
@@ -313,7 +407,7 @@ int main(int argc, char** argv)
         {
             std::cout << "usage: demo_service [--workers N] [--parsers N] [--rate LINES_PER_TICK] "
                          "[--duration SECONDS] [--address A] [--port N] [--fail-every N] [--log LEVEL] "
-                         "[--summary-timeout MS] [--slow-summary MS] [--nats URL]\n";
+                         "[--summary-timeout MS] [--slow-summary MS] [--nats URL] [--otlp URL]\n";
             return 0;
         }
     }
@@ -353,6 +447,39 @@ int main(int argc, char** argv)
     opts.worker_threads = workers;
     opts.name = "demo";
     opts.shutdown_deadline = 5s;
+    // Tracing: every span goes to the Traces panel's memory (and to an
+    // OTLP collector with --otlp). The sampler keeps the requests a user
+    // makes: a root span of an HTTP request to a route of the application
+    // (not /health, /metrics, the live page polling /api/system...), and
+    // everything under it; the pipeline's own messages are not sampled.
+    std::string otlp = text_arg(argc, argv, "--otlp", "");
+    if(otlp.empty())
+        if(char const* env = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            otlp = env;
+    spindle::trace::recent_traces_options recent_opts;
+    if(!otlp.empty())
+    {
+        spindle::trace::otlp_http_options o;
+        o.url = otlp + "/v1/traces";
+        try
+        {
+            recent_opts.next = std::make_shared<spindle::trace::otlp_http_exporter>(o);
+        }
+        catch(std::exception const& e)
+        {
+            std::cerr << "demo_service: --otlp " << otlp << ": " << e.what() << "\n";
+            return 2;
+        }
+    }
+    auto recent = std::make_shared<spindle::trace::recent_traces>(recent_opts);
+    spindle::trace::tracing_options trace_opts;
+    trace_opts.service_name = "spindle-demo";
+    trace_opts.service_version = "0.1.0";
+    trace_opts.exporter = recent;
+    trace_opts.sampler = spindle::trace::parent_based(std::make_shared<requests_sampler>());
+    trace_opts.batch.schedule_delay = 500ms; // the panel fills in within a second
+    spindle::trace::tracing tracing(trace_opts);
+
     spindle::system sys(opts);
 
     auto agg = sys.spawn_with<aggregator>(named("aggregator"), slow_summary);
@@ -377,7 +504,10 @@ int main(int argc, char** argv)
     bus.register_tool(spindle::tools::make_calculator_tool());
     bus.register_tool(spindle::tools::make_echo_tool());
     auto const helper_credential = bus.add_agent("assistant");
-    auto helper = sys.spawn_with<assistant>(named("assistant"), &bus, helper_credential, agg);
+    spindle::executor_options work_opts;
+    work_opts.name = "assistant";
+    spindle::executor work(sys, work_opts);
+    auto helper = sys.spawn_with<assistant>(named("assistant"), &bus, helper_credential, agg, &work);
     bus.grant(helper_credential, "calculator");
     bus.grant(helper_credential, "echo");
     auto assists = sys.send_periodically(helper, 250ms, assist{});
@@ -394,6 +524,31 @@ int main(int argc, char** argv)
     web_opts.health.release_id = "0.1.0";
     spindle::http::system_server web(sys, web_opts);
     web.add_section("tools", [&bus] { return spindle::tools::describe(bus); });
+    web.add_section("traces", [recent] { return recent->to_json(); });
+    // the traced request: the reply comes back through async_ask, so the I/O
+    // thread never waits for the actor
+    web.http().route_async("/api/words-per-line", {spindle::http::verb::get},
+        [helper](spindle::http::request const&, spindle::http::responder r) {
+            spindle::async_ask(helper, explain{}, 5s,
+                [r = std::move(r)](boost::system::error_code ec, explanation e) mutable {
+                    boost::json::object body;
+                    if(ec)
+                        body["error"] = ec.message();
+                    else if(!e.error.empty())
+                        body["error"] = e.error;
+                    else
+                    {
+                        body["expression"] = e.expression;
+                        body["words_per_line"] = e.words_per_line;
+                    }
+                    bool const failed = body.contains("error");
+                    spindle::http::response res{
+                        failed ? spindle::http::status::service_unavailable : spindle::http::status::ok, 11};
+                    res.set(boost::beast::http::field::content_type, "application/json");
+                    res.body() = boost::json::serialize(body) + "\n";
+                    r.send(std::move(res));
+                });
+        });
 
     // --nats: this system becomes a node of a cluster; any NATS client may
     // ask its status actor (doc/remote.md has the wire format)
@@ -449,7 +604,8 @@ int main(int argc, char** argv)
     std::cout << "spindle demo: " << sys.options().worker_threads << " workers, " << nparsers
               << " parsers; Ctrl-C stops" << std::endl;
     std::cout << "serving http://" << address << ":" << web.port()
-              << "/ (live page), /health, /livez, /readyz, /metrics, /api/system" << std::endl;
+              << "/ (live page), /health, /livez, /readyz, /metrics, /api/system, /api/words-per-line (traced)"
+              << std::endl;
     auto const start = std::chrono::steady_clock::now();
     std::uint64_t last_lines = 0;
     auto last_stats = sys.stats();

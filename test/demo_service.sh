@@ -42,9 +42,10 @@ body=$(curl -s -o - -w '\n%{http_code} %{content_type}' "$base/health")
 check "/health: 200 application/health+json" grep -q '^200 application/health+json$' <<<"$body"
 check "/health: an IETF health document" grep -q '"status":"\(pass\|warn\)".*"checks":{"actor_system:responsiveness"' <<<"$body"
 metrics=$(curl -sf "$base/metrics")
-# 10 actors: source, aggregator, 4 parsers and their supervisor, the assistant
-# agent and the lane of its tool bus's executor, the health monitor's probe
-check "/metrics: the runtime's series" grep -q '^spindle_actors 10$' <<<"$metrics"
+# 11 actors: source, aggregator, 4 parsers and their supervisor, the assistant
+# agent, the first lane of its tool bus's executor and of its own executor
+# (each executor starts one lane), the health monitor's probe
+check "/metrics: the runtime's series" grep -q '^spindle_actors 11$' <<<"$metrics"
 if command -v promtool >/dev/null; then
     check "/metrics: promtool check metrics" promtool check metrics <<<"$metrics"
 fi

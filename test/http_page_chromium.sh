@@ -9,8 +9,8 @@
 # now and then, so supervision shows), headless Chromium loads its page and
 # lets the script poll /api/system for a few seconds of virtual time, and
 # the DOM it ends with must show the supervision tree of the demo, states,
-# mailboxes and restarts, and the demo's tool bus section, and must have
-# been refreshed with new snapshots.
+# mailboxes and restarts, the demo's tool bus section and the waterfall of
+# a traced request, and must have been refreshed with new snapshots.
 # Exits 77 (skipped) only if Chromium is missing and tools/bootstrap --test
 # cannot install it.
 set -u
@@ -48,6 +48,42 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 api | grep -q '"restarts":[1-9]' || fail "no parser was restarted (the precondition)"
+
+# A traced request (HTTP -> actor -> actor and task -> tool call): its
+# trace id from the response's traceparent, then its spans as the Traces
+# section has them, in tree order with depths.
+trace_id=
+for _ in $(seq 300); do
+    hdr=$(curl -s -D - -o "$work/wpl.json" -w '%{http_code}' "http://127.0.0.1:$port/api/words-per-line" || true)
+    if [[ $hdr == *200 ]]; then
+        trace_id=$(grep -io '^traceparent: 00-[0-9a-f]*' <<<"$hdr" | sed 's/.*00-//')
+        break
+    fi
+    sleep 0.1
+done
+[[ -n $trace_id ]] || fail "GET /api/words-per-line did not answer 200 with a traceparent: $hdr"
+grep -q '"words_per_line":' "$work/wpl.json" || fail "no words_per_line in $(cat "$work/wpl.json")"
+rows=
+for _ in $(seq 300); do
+    rows=$(api | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+tid = sys.argv[1]
+for t in doc["sections"]["traces"]["traces"]:
+    if t["trace_id"] == tid:
+        print(";".join("%d:%s" % (r["depth"], r["name"]) for r in t["rows"]))
+' "$trace_id")
+    [[ $rows == *"tool calculator"* && $rows == 0:* ]] && break
+    sleep 0.1
+done
+want="0:GET /api/words-per-line;1:explain;2:get_summary;2:task assistant;3:tool calculator"
+[[ $rows == "$want" ]] || fail "trace $trace_id has rows '$rows', want '$want'"
+lanes=$(api | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+print(sum("lane_drain" in r["name"] for t in doc["sections"]["traces"]["traces"] for r in t["rows"]))
+')
+[[ $lanes == 0 ]] || fail "an executor lane's wake-up was traced ($lanes spans)"
 
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --user-data-dir="$work/profile" --virtual-time-budget=4000 \
@@ -92,4 +128,11 @@ grep -Eq '<td title="calculator">calculator</td><td class="text" title="tool"><s
 grep -q '<td title="echo">echo</td>' "$dom" || fail "no echo row in the tools panel"
 grep -q '<td title="assistant">assistant</td><td class="text"><span><span class="badge">calculator</span>' "$dom" ||
     fail "no assistant agent with its grants in the tools panel"
+# the Traces panel: the traced request as a waterfall, its rows indented
+grep -q '<section class="panel app-section" data-section="traces"><h2>traces</h2>' "$dom" || fail "no traces panel"
+grep -q "<details class=\"wf-trace\" data-trace=\"$trace_id\"" "$dom" || fail "trace $trace_id is not on the page"
+grep -Eq '<span class="wf-label" title="tool calculator \(internal, span [0-9a-f]{16}\)" style="padding-left: 3rem;">tool calculator</span>' "$dom" ||
+    fail "no waterfall row for the tool call, three levels down"
+grep -Eq '<span class="wf-track"><span class="wf-bar server" title="[^"]*" style="left: 0%; width: 100%;">' "$dom" ||
+    fail "no bar spanning the whole trace for the request's server span"
 echo "http_page_chromium: ok"

@@ -64,6 +64,14 @@ struct executor_options
     /// The `executor` label of its metrics; empty: `executor-<n>`. Names
     /// are unique per system (a taken name is an `invalid_argument`).
     std::string name;
+
+    /** With `spindle::trace` installed, each attempt of a task runs in a
+        span `task <name>`, a child of the span that was current where the
+        task was submitted (doc/tracing.md). False: the executor's tasks
+        carry no context and make no span (for an executor that is a
+        component's machinery, such as a tool bus's, whose component
+        traces the work itself). */
+    bool trace_tasks = true;
 };
 
 /** Running totals and current levels of an executor (the same numbers are

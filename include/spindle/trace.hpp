@@ -12,6 +12,7 @@
 #include <spindle/trace/context.hpp>
 #include <spindle/trace/error.hpp>
 #include <spindle/trace/exporter.hpp>
+#include <spindle/trace/recent.hpp>
 #include <spindle/trace/sampler.hpp>
 #include <spindle/trace/span.hpp>
 #include <spindle/trace/tracing.hpp>

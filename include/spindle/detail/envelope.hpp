@@ -62,7 +62,20 @@ struct envelope_vtable
     /// Destroys the envelope without completing its reply (after a proxy
     /// took the reply over); null where no proxy may receive the envelope.
     void (*destroy)(envelope* e) noexcept = nullptr;
+
+    /// False for a message of the runtime's own machinery (see
+    /// `traced_message_v`): sending it captures no trace context and
+    /// handling it makes no span.
+    bool traced = true;
 };
+
+/** False for a message type that declares `using spindle_untraced = void;`:
+    one of a component's own machinery (an executor lane's wake-up), whose
+    handling is not a step of any request. The work it triggers carries
+    its own trace contexts (a task's is captured when it is submitted), so
+    a span per such message would only be noise in every trace. */
+template<class M>
+inline constexpr bool traced_message_v = !requires { typename M::spindle_untraced; };
 
 /** Memory for an envelope of `size` bytes: from the calling thread's
     cache of freed envelopes of its size class (16-byte classes up to 256

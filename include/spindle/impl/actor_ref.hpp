@@ -74,7 +74,7 @@ struct tell_envelope final : envelope
     static void destroy(envelope* e) noexcept { delete static_cast<tell_envelope*>(e); }
 
     static constinit inline envelope_vtable table{
-        &invoke, &discard, &typeid(M), &typeid(A), {0}, &payload, nullptr, &destroy};
+        &invoke, &discard, &typeid(M), &typeid(A), {0}, &payload, nullptr, &destroy, traced_message_v<M>};
 };
 
 template<class A, class M, class R>
@@ -124,7 +124,7 @@ struct ask_envelope final : envelope
     static void destroy(envelope* e) noexcept { delete static_cast<ask_envelope*>(e); }
 
     static constinit inline envelope_vtable table{
-        &invoke, &discard, &typeid(M), &typeid(A), {0}, &payload, &reply, &destroy};
+        &invoke, &discard, &typeid(M), &typeid(A), {0}, &payload, &reply, &destroy, traced_message_v<M>};
 };
 
 template<class R>

@@ -8,10 +8,10 @@
 #include <spindle/actor.hpp>
 #include <spindle/detail/chaos_hooks.hpp>
 #include <spindle/detail/envelope.hpp>
+#include <spindle/detail/type_name.hpp>
 #include <spindle/error.hpp>
 #include <spindle/timer.hpp>
 
-#include <boost/core/demangle.hpp>
 #include <boost/fiber/operations.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -98,14 +98,6 @@ double uniform(std::uint64_t seed, std::size_t rule, std::uint64_t n, unsigned k
 {
     std::uint64_t const z = mix(mix(mix(seed) ^ (rule * 0x100000001b3ull + kind)) ^ n);
     return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
-
-std::string strip_anonymous(std::string s)
-{
-    static constexpr std::string_view anon = "(anonymous namespace)::";
-    for(auto p = s.find(anon); p != std::string::npos; p = s.find(anon, p))
-        s.erase(p, anon.size());
-    return s;
 }
 
 std::chrono::nanoseconds ms(double v)
@@ -581,7 +573,7 @@ std::string const& actor_name(std::type_info const* t)
     thread_local std::unordered_map<std::type_info const*, std::string> names;
     auto it = names.find(t);
     if(it == names.end())
-        it = names.emplace(t, t ? strip_anonymous(boost::core::demangle(t->name())) : std::string("?")).first;
+        it = names.emplace(t, t ? spindle::detail::readable_type_name(*t) : std::string("?")).first;
     return it->second;
 }
 

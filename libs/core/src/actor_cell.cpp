@@ -142,7 +142,8 @@ send_status actor_cell::post(envelope* e, bool may_block) noexcept
     if(actor_cell const* from = tl_current_cell)
         e->sender_ = from->id_;
     if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
-        e->trace_ = h->capture();
+        if(e->vtable_->traced)
+            e->trace_ = h->capture();
     if(proxy_) [[unlikely]]
         return proxy_->post(*this, e, may_block);
     envelope* evicted = nullptr;
@@ -413,7 +414,8 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         {
             if(chaos_hooks const* c = chaos_hooks_table.load(std::memory_order_acquire); c && !from_sys) [[unlikely]]
                 chaos_before_handler(*c, e, *behavior_); // may throw (the envelope gone): an injected failure
-            if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire); h && !from_sys) [[unlikely]]
+            if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire);
+               h && !from_sys && e->vtable_->traced) [[unlikely]]
                 traced_invoke(*h, e, *behavior_);
             else
                 e->vtable_->invoke(e, *behavior_);

@@ -500,9 +500,11 @@ bool task_core::wait_for(std::chrono::nanoseconds d)
 
 class executor_impl;
 
-/// The message that makes a lane take tasks from the queue.
+/// The message that makes a lane take tasks from the queue (untraced: each
+/// task carries its submitter's context and makes its own span).
 struct lane_drain
 {
+    using spindle_untraced = void;
 };
 
 /** A lane: an actor whose handler runs tasks one after another. Its
@@ -1042,10 +1044,11 @@ public:
         }
         ec = {};
         // the submitter's trace context, for the attempts' spans (one
-        // relaxed load when no tracing component is installed)
+        // relaxed load when no tracing component is installed; none for
+        // an executor whose tasks are not traced)
         if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire)) [[unlikely]]
         {
-            if(!t->trace_)
+            if(!t->trace_ && opts_.trace_tasks)
                 t->trace_ = h->capture();
         }
         intrusive_ptr_add_ref(t); // the queue's reference

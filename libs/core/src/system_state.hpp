@@ -11,6 +11,7 @@
 
 #include <spindle/detail/actor_cell.hpp>
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/detail/type_name.hpp>
 #include <spindle/event_stream.hpp>
 #include <spindle/introspection.hpp>
 #include <spindle/metrics.hpp>
@@ -170,9 +171,6 @@ void supervisor_restart_due(actor_base& sup);
 
 /// The demangled type of an actor.
 std::string type_name(actor_cell const& c);
-
-/// A demangled type name without `(anonymous namespace)::` parts, for texts users read.
-std::string readable_type_name(std::type_info const& t);
 
 /// "type: what" of a thrown exception, for failure reports.
 std::string describe_exception(std::exception_ptr ep);

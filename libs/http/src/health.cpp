@@ -38,6 +38,7 @@ namespace detail {
 
 struct health_ping
 {
+    using spindle_untraced = void; // a probe, not a request: no span every check interval
 };
 
 // The monitor's own actor: a round trip to it shows that the workers run.

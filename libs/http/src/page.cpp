@@ -141,6 +141,20 @@ td.bad { color: var(--fail); font-weight: 600; }
 code.json { font-family: ui-monospace, monospace; font-size: .8rem; color: var(--muted); }
 footer { color: var(--muted); font-size: .8rem; padding: 0 1.2rem 1rem; }
 footer a { color: var(--accent); }
+.wf-trace { border-top: 1px solid var(--line); padding: .3rem 0; }
+.wf-trace > summary { cursor: pointer; display: flex; flex-wrap: wrap; gap: .2rem .8rem; align-items: baseline; }
+.wf-trace > summary .name { font-family: ui-monospace, monospace; font-size: .85rem; }
+.wf-meta { color: var(--muted); font-size: .8rem; font-variant-numeric: tabular-nums; }
+.wf-meta.bad { color: var(--fail); font-weight: 600; }
+.wf-row { display: grid; grid-template-columns: minmax(8rem, 38%) 1fr 4.5rem; gap: .4rem; align-items: center; font-size: .8rem; margin: .15rem 0; }
+.wf-label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-family: ui-monospace, monospace; }
+.wf-track { position: relative; height: .8rem; background: #f1f3f7; border-radius: 2px; }
+.wf-bar { position: absolute; top: 0; bottom: 0; min-width: 2px; border-radius: 2px; background: var(--accent); }
+.wf-bar.server { background: #2f855a; }
+.wf-bar.client, .wf-bar.producer { background: #805ad5; }
+.wf-row.error .wf-bar { background: var(--fail); }
+.wf-row.error .wf-label { color: var(--fail); }
+.wf-ms { text-align: right; font-variant-numeric: tabular-nums; color: var(--muted); }
 )CSS";
 
 constexpr std::string_view js = R"JS('use strict';
@@ -390,10 +404,64 @@ constexpr std::string_view js = R"JS('use strict';
     return wrap;
   }
 
+  // A section of view "waterfall" (spindle::trace::recent_traces): each
+  // trace a collapsible list of its spans in tree order, each a bar placed
+  // on the trace's time line. Which traces are open survives the polls.
+  const openTraces = new Set();
+  let firstTraceShown = false;
+  function ms(x) { return (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2)) + ' ms'; }
+  function waterfall(v) {
+    const box = el('div', 'waterfall');
+    const facts = el('div', 'facts');
+    for (const k of ['spans', 'spans_dropped', 'traces_evicted']) {
+      if (typeof v[k] !== 'number') continue;
+      const f = facts.appendChild(el('span', 'fact'));
+      f.appendChild(el('span', 'k', title(k)));
+      f.appendChild(el('span', 'v', num(v[k])));
+    }
+    box.appendChild(facts);
+    if (!v.traces.length) box.appendChild(el('p', 'empty', 'no traces yet'));
+    if (!firstTraceShown && v.traces.length) {
+      openTraces.add(v.traces[0].trace_id); // the newest, once
+      firstTraceShown = true;
+    }
+    for (const t of v.traces) {
+      const d = box.appendChild(el('details', 'wf-trace'));
+      d.dataset.trace = t.trace_id;
+      d.open = openTraces.has(t.trace_id);
+      d.addEventListener('toggle', () => { if (d.open) openTraces.add(t.trace_id); else openTraces.delete(t.trace_id); });
+      const s = d.appendChild(el('summary'));
+      s.appendChild(el('span', 'name', t.name));
+      s.appendChild(el('span', 'wf-meta', ms(t.duration_ms)));
+      s.appendChild(el('span', 'wf-meta', t.spans + (t.spans === 1 ? ' span' : ' spans')));
+      if (t.errors) s.appendChild(el('span', 'wf-meta bad', t.errors + (t.errors === 1 ? ' error' : ' errors')));
+      if (t.spans_dropped) s.appendChild(el('span', 'wf-meta', t.spans_dropped + ' not kept'));
+      if (typeof t.start_unix_ms === 'number') s.appendChild(el('span', 'wf-meta', new Date(t.start_unix_ms).toISOString().slice(11, 23) + ' UTC'));
+      const id = s.appendChild(el('span', 'atype', t.trace_id.slice(0, 8) + '\u2026'));
+      id.title = 'trace ' + t.trace_id;
+      const total = t.duration_ms > 0 ? t.duration_ms : 1;
+      for (const r of t.rows) {
+        const row = d.appendChild(el('div', 'wf-row' + (r.status === 'error' ? ' error' : '')));
+        row.dataset.span = r.span_id;
+        const label = row.appendChild(el('span', 'wf-label', r.name));
+        label.style.paddingLeft = Math.min(r.depth, 12) + 'rem';
+        label.title = r.name + ' (' + r.kind + ', span ' + r.span_id + ')' + (r.status_message ? ': ' + r.status_message : '');
+        const bar = row.appendChild(el('span', 'wf-track')).appendChild(el('span', 'wf-bar ' + r.kind));
+        bar.style.left = Math.min(100, 100 * r.offset_ms / total) + '%';
+        bar.style.width = Math.min(100, 100 * r.duration_ms / total) + '%';
+        bar.title = '+' + ms(r.offset_ms) + ', ' + ms(r.duration_ms);
+        row.appendChild(el('span', 'wf-ms', ms(r.duration_ms)));
+      }
+    }
+    return box;
+  }
+
   function sectionBody(v, depth) {
     const box = el('div');
     if (isRecord(v) && typeof v.error === 'string' && Object.keys(v).length === 1) {
       box.appendChild(el('p', 'section-error', 'error: ' + v.error));
+    } else if (depth === 0 && isRecord(v) && v.view === 'waterfall' && Array.isArray(v.traces)) {
+      return waterfall(v);
     } else if (isRows(v)) {
       box.appendChild(rowsTable(v));
     } else if (isRecord(v) && depth < 2) {

@@ -326,6 +326,7 @@ struct codec_scope
 /// Commands for the node's watcher actor.
 struct watch_cmd
 {
+    using spindle_untraced = void; // the node's bookkeeping, no step of a request
     boost::intrusive_ptr<actor_cell> cell;
     node_id from; ///< the node to tell of its end; nil: only forget the export
 };

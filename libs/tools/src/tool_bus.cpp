@@ -638,6 +638,7 @@ tool_bus::tool_bus(spindle::system& sys, tool_bus_options opts)
     eo.queue_capacity = opts.queue_capacity;
     eo.submit_timeout = std::chrono::nanoseconds::zero();
     eo.shutdown_deadline = opts.shutdown_deadline;
+    eo.trace_tasks = false; // the call's own span ("tool <name>") is current while the tool runs
     std::shared_ptr<detail::executor_box> box;
     try
     {

@@ -13,6 +13,7 @@
 
 #include <spindle/detail/envelope.hpp>
 #include <spindle/detail/trace_hooks.hpp>
+#include <spindle/detail/type_name.hpp>
 
 #include <boost/core/demangle.hpp>
 
@@ -145,12 +146,23 @@ spindle::detail::trace_carrier* capture() noexcept
     }
 }
 
+// The demangled name, as metric labels spell it (attributes).
 std::string const& type_name(std::type_info const* t)
 {
     thread_local std::unordered_map<std::type_info const*, std::string> names;
     auto it = names.find(t);
     if(it == names.end())
         it = names.emplace(t, t ? boost::core::demangle(t->name()) : std::string("?")).first;
+    return it->second;
+}
+
+// Without `(anonymous namespace)::` (span names, which people read).
+std::string const& span_name(std::type_info const* t)
+{
+    thread_local std::unordered_map<std::type_info const*, std::string> names;
+    auto it = names.find(t);
+    if(it == names.end())
+        it = names.emplace(t, t ? spindle::detail::readable_type_name(*t) : std::string("?")).first;
     return it->second;
 }
 
@@ -174,17 +186,16 @@ void* begin(spindle::detail::trace_carrier* cr, actor_base&, spindle::detail::en
             c->sc.emplace(span(std::move(c->ctx)));
             return c;
         }
-        std::string const& msg = type_name(vt.type);
         span_options o;
         o.kind = span_kind::consumer;
         o.root = true; // the sender's span, not whatever this fiber ran before
         if(c->ctx.valid())
             o.parent = std::move(c->ctx);
-        c->s = start_span(msg, std::move(o));
+        c->s = start_span(span_name(vt.type), std::move(o));
         if(c->s.is_recording())
         {
             c->s.set_attribute("actor.type", type_name(vt.actor));
-            c->s.set_attribute("message.type", msg);
+            c->s.set_attribute("message.type", type_name(vt.type));
             if(c->posted != std::chrono::steady_clock::time_point{})
                 c->s.set_attribute("mailbox.wait_ns",
                     static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
