@@ -195,6 +195,16 @@ public:
 /// tracing was uninstalled meanwhile). Only called with tracing on.
 SPINDLE_DECL trace_carrier* clone_trace(trace_carrier const* c) noexcept;
 
+/** True if a tracing component is installed: the first test of every
+    per-item tracing path, so that with tracing off an item costs one
+    relaxed load per stage and nothing else. Items may still hold contexts
+    taken before it was uninstalled: those are only released.
+*/
+inline bool tracing_installed() noexcept
+{
+    return trace_hooks_table.load(std::memory_order_relaxed) != nullptr;
+}
+
 /// The calling fiber's context, or null: one relaxed load when no tracing
 /// component is installed.
 inline trace_ref capture_trace() noexcept
@@ -439,7 +449,7 @@ public:
     SPINDLE_DECL void trace_restore(void* token) noexcept;
 
     /// True if the current item carries a trace context.
-    bool traced() const noexcept { return BOOST_UNLIKELY(budget_ && budget_->trace); }
+    bool traced() const noexcept { return BOOST_UNLIKELY(tracing_installed()) && budget_ && budget_->trace; }
 
     /** Calls `call(v)` under the stage's error handling: once, or (retry)
         with a copy of `v` per attempt but the last.
@@ -534,6 +544,13 @@ public:
         if(BOOST_UNLIKELY(t_ != nullptr))
             s_.trace_restore(t_);
     }
+};
+
+/// stage_trace's stand-in for an item without a context: the stages'
+/// untraced path is their code as it was, with nothing to end.
+struct no_trace
+{
+    void end(bool) noexcept {}
 };
 
 /// Calls `f(a)`, or `f(a, token)` when `f` takes the stream's stop token.
@@ -812,7 +829,7 @@ public:
         if(!cur_)
             cur_ = buf_->acquire();
         cur_->items.push_back(item<T>{std::move(v), weight});
-        if(BOOST_UNLIKELY(budget_ && budget_->trace))
+        if(BOOST_UNLIKELY(tracing_installed()) && budget_ && budget_->trace)
             keep_trace();
         if(cur_->items.size() >= buf_->chunk_)
             flush();
@@ -969,6 +986,9 @@ public:
             return {};
         return std::move(hand_->traces[i]);
     }
+
+    /// True if some item of the chunk in hand carries a trace context.
+    bool traced() const noexcept { return BOOST_UNLIKELY(tracing_installed()) && hand_ && !hand_->traces.empty(); }
 
     /// Items left in the chunk in hand after the current one.
     std::size_t in_hand() const noexcept { return hand_ ? hand_->size() : 0; }

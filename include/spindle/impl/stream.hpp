@@ -300,7 +300,8 @@ public:
             auto const r = in_.next(it);
             if(r == buffer_reader<In>::pull::item)
             {
-                budget.trace = in_.take_trace();
+                if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
+                    budget.trace = in_.take_trace();
                 if(!head_->push(std::move(it->value), it->weight))
                     return slice::stopped;
                 if(in_.chunk_done())
@@ -361,8 +362,22 @@ public:
 
     bool push(In&& v, std::uint32_t w) override
     {
-        rt_->in.add(w);
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
+    {
         stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
+        rt_->in.add(w);
         std::optional<Out> r;
         auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
@@ -409,8 +424,22 @@ public:
 
     bool push(T&& v, std::uint32_t w) override
     {
-        rt_->in.add(w);
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(T&& v, std::uint32_t w)
+    {
         stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(T&& v, std::uint32_t w, Trace& trace)
+    {
+        rt_->in.add(w);
         bool keep = false;
         auto const a = guarded(v, [&](auto&& x) { keep = static_cast<bool>(std::invoke(pred_, std::as_const(x))); });
         trace.end(a != attempt_result::ok);
@@ -463,8 +492,22 @@ public:
 
     bool push(In&& v, std::uint32_t w) override
     {
-        rt_->in.add(w);
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
+    {
         stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
+        rt_->in.add(w);
         std::optional<range_type> r;
         auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
         trace.end(a != attempt_result::ok);
@@ -527,8 +570,22 @@ public:
 
     bool push(In&& v, std::uint32_t w) override
     {
-        rt_->in.add(w);
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
+    {
         stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
+        rt_->in.add(w);
         std::optional<result_type> r;
         auto const a = guarded(v, [&](auto&& x) { r.emplace(p_.process(std::forward<decltype(x)>(x))); });
         trace.end(a != attempt_result::ok);
@@ -598,7 +655,8 @@ class batch_segment final : public segment_base, public stage_base
         acc_.reserve(n_);
         weight_ = 0;
         rt_->out.add(w);
-        slice_budget_->trace = std::move(first_trace_);
+        if(BOOST_UNLIKELY(first_trace_ || slice_budget_->trace))
+            slice_budget_->trace = std::move(first_trace_);
         return next_->push(std::move(b), w);
     }
 
@@ -624,7 +682,8 @@ public:
                 if(acc_.empty())
                 {
                     deadline_ = wait_deadline::saturate(timers.now(), max_wait_);
-                    first_trace_ = in_.take_trace();
+                    if(BOOST_UNLIKELY(in_.traced()))
+                        first_trace_ = in_.take_trace();
                 }
                 rt_->in.add(it->weight);
                 weight_ += it->weight;
@@ -765,7 +824,8 @@ public:
                 }
                 tat_ = std::max(tat_, now) + interval_;
                 rt_->out.add(it->weight);
-                budget.trace = in_.take_trace();
+                if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
+                    budget.trace = in_.take_trace();
                 if(!next_->push(std::move(it->value), it->weight))
                     return slice::stopped;
                 if(in_.chunk_done())
@@ -921,7 +981,8 @@ class par_segment final : public segment_base
         auto const k = s.state.load(std::memory_order_acquire);
         auto const w = s.weight;
         s.state.store(core_type::idle, std::memory_order_relaxed);
-        slice_budget_->trace = std::move(s.trace);
+        if(BOOST_UNLIKELY(s.trace || slice_budget_->trace))
+            slice_budget_->trace = std::move(s.trace);
         if(k == core_type::ok)
         {
             rt_->out.add(w);
@@ -1027,7 +1088,8 @@ public:
                 auto& s = core_->slots_[idx];
                 s.input.emplace(std::move(it->value));
                 s.weight = it->weight;
-                s.trace = in_.take_trace();
+                if(BOOST_UNLIKELY(in_.traced()))
+                    s.trace = in_.take_trace();
                 s.state.store(core_type::running, std::memory_order_relaxed);
                 rt_->in.add(it->weight);
                 ++seq_;
@@ -1160,6 +1222,15 @@ class sink_segment final : public segment_base, public stage_base
     buffer_reader<T> in_;
     Deliver deliver_;
 
+    BOOST_NOINLINE delivery deliver_traced(T& v)
+    {
+        slice_budget_->trace = in_.take_trace();
+        stage_trace trace(*this);
+        delivery const d = deliver_(*this, v);
+        trace.end(d == delivery::skipped || d == delivery::stop);
+        return d;
+    }
+
 public:
     sink_segment(build_context const& cx, buffer<T>& in, Deliver d) : in_(in), deliver_(std::move(d))
     {
@@ -1177,13 +1248,7 @@ public:
             if(r == buffer_reader<T>::pull::item)
             {
                 auto const w = it->weight;
-                budget.trace = in_.take_trace();
-                delivery d;
-                {
-                    stage_trace trace(*this);
-                    d = deliver_(*this, it->value);
-                    trace.end(d == delivery::skipped || d == delivery::stop);
-                }
+                delivery const d = in_.traced() ? deliver_traced(it->value) : deliver_(*this, it->value);
                 switch(d)
                 {
                 case delivery::delivered:
