@@ -155,6 +155,12 @@ class runnable_stream;
     });
     @endcode
 
+    @par Tracing
+    With `spindle::trace` installed, each item pushed inside a span carries
+    that span's context: the stages that work on it run in child spans
+    `stage <name>` (doc/tracing.md, "Stream stages"). With tracing off a
+    push costs one relaxed atomic load for it.
+
     @tparam T The item type: move constructible and move assignable.
 
     @par Thread safety
@@ -451,6 +457,11 @@ public:
     explicit runnable_stream(std::shared_ptr<detail::node const> last) noexcept : last_(std::move(last)) {}
 
     /** Starts the stream on `sys`.
+
+        With `spindle::trace` installed and a span current, the items of a
+        source that pulls (range, generator, channel) carry that span's
+        context, and its stages run in child spans of it (doc/tracing.md,
+        "Stream stages"); items of a `push_source` carry their pusher's.
 
         @param sys The system whose workers run it; must outlive the run.
         @param opts The stream's name, fusion and default buffer.

@@ -11,6 +11,7 @@
 #include <spindle/channel.hpp>
 #include <spindle/detail/completion.hpp>
 #include <spindle/detail/spinlock.hpp>
+#include <spindle/detail/trace_hooks.hpp>
 #include <spindle/detail/wait_queue.hpp>
 #include <spindle/error.hpp>
 #include <spindle/metrics.hpp>
@@ -159,6 +160,63 @@ struct solo_counter
     std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
+/** Owns a trace context travelling with an item (see doc/tracing.md,
+    "Stream stages"): null unless a tracing component is installed and the
+    item entered the stream inside a span.
+*/
+class trace_ref
+{
+    trace_carrier* p_ = nullptr;
+
+public:
+    trace_ref() = default;
+    explicit trace_ref(trace_carrier* p) noexcept : p_(p) {}
+    trace_ref(trace_ref&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    trace_ref& operator=(trace_ref&& o) noexcept
+    {
+        if(this != &o)
+            reset(std::exchange(o.p_, nullptr));
+        return *this;
+    }
+    ~trace_ref() { reset(); }
+
+    trace_carrier* get() const noexcept { return p_; }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+
+    void reset(trace_carrier* p = nullptr) noexcept
+    {
+        if(p_)
+            p_->release(p_);
+        p_ = p;
+    }
+};
+
+/// A second carrier of the same context (null if it holds none, or if
+/// tracing was uninstalled meanwhile). Only called with tracing on.
+SPINDLE_DECL trace_carrier* clone_trace(trace_carrier const* c) noexcept;
+
+/** True if a tracing component is installed: the first test of every
+    per-item tracing path, so that with tracing off an item costs one
+    relaxed load per stage and nothing else. Items may still hold contexts
+    taken before it was uninstalled: those are only released.
+*/
+inline bool tracing_installed() noexcept
+{
+    return trace_hooks_table.load(std::memory_order_relaxed) != nullptr;
+}
+
+/// The calling fiber's context, or null: one relaxed load when no tracing
+/// component is installed.
+inline trace_ref capture_trace() noexcept
+{
+    if(trace_hooks const* h = trace_hooks_table.load(std::memory_order_relaxed)) [[unlikely]]
+    {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        return trace_ref(h->capture());
+    }
+    return {};
+}
+
 /** The runtime record of one stage: its name, its counters for this run and
     its series in the system's metrics registry.
 
@@ -301,6 +359,12 @@ class slice_budget
     std::uint32_t items_ = 0;     // since the last wait
 
 public:
+    /// The trace context of the item the segment's chain is working on
+    /// (each traced stage puts its own span's there while it passes the
+    /// item on); null whenever tracing is off. Shared, like the budget,
+    /// by the segment's stages and its writer.
+    trace_ref trace;
+
     /// A slice begins.
     void begin() noexcept
     {
@@ -345,6 +409,9 @@ public:
     output_base* flush_ = nullptr;    ///< published before a backoff sleep
     slice_budget* budget_ = nullptr;  ///< the segment's, reset by a backoff sleep
     std::stop_token token_;           ///< the stream's
+    /// What the user's function threw, kept for the item's span while one
+    /// is open (see stage_trace).
+    std::exception_ptr trace_error_;
 
     stage_base() = default;
     stage_base(stage_base const&) = delete;
@@ -366,6 +433,24 @@ public:
     /// @return False if the stream stopped meanwhile.
     SPINDLE_DECL bool backoff(std::size_t n);
 
+    /// Starts the span of this stage's work on the current item, a child of
+    /// the context in `slot`, and makes it current; the token goes to
+    /// trace_end and trace_restore. Null if there is no span.
+    SPINDLE_DECL void* trace_begin(trace_ref& slot) noexcept;
+
+    /** Ends the span (error status if `failed`, with trace_error_'s
+        message) and puts its context into the slot for the stages after
+        this one; what was there is kept in the token for trace_restore.
+    */
+    SPINDLE_DECL void trace_end(void* token, bool failed) noexcept;
+
+    /// Puts the item's context back (ending the span if trace_end was not
+    /// called) and frees the token.
+    SPINDLE_DECL void trace_restore(void* token) noexcept;
+
+    /// True if the current item carries a trace context.
+    bool traced() const noexcept { return BOOST_UNLIKELY(tracing_installed()) && budget_ && budget_->trace; }
+
     /** Calls `call(v)` under the stage's error handling: once, or (retry)
         with a copy of `v` per attempt but the last.
     */
@@ -382,6 +467,8 @@ public:
             catch(...)
             {
                 caught_on_fiber();
+                if(traced())
+                    trace_error_ = std::current_exception();
                 return failed(std::current_exception(), false, 1);
             }
         }
@@ -402,7 +489,11 @@ public:
                 {
                     caught_on_fiber();
                     if(last)
+                    {
+                        if(traced())
+                            trace_error_ = std::current_exception();
                         return failed(std::current_exception(), true, attempt);
+                    }
                 }
                 if(!backoff(attempt))
                     return attempt_result::stop;
@@ -414,6 +505,52 @@ public:
             return attempt_result::stop;
         }
     }
+};
+
+/** The span of one stage's work on one item, when the item carries a trace
+    context (else a null test): `end` before the item is passed on, so the
+    next stage's span is this one's child and not nested in its time.
+*/
+class stage_trace
+{
+    stage_base& s_;
+    void* t_ = nullptr;
+
+public:
+    /// In a segment's chain: the item's context is the segment's.
+    explicit stage_trace(stage_base& s) noexcept : s_(s)
+    {
+        if(s.traced())
+            t_ = s.trace_begin(s.budget_->trace);
+    }
+
+    /// Elsewhere (map_parallel's lanes): the item's context is in `slot`.
+    stage_trace(stage_base& s, trace_ref& slot) noexcept : s_(s)
+    {
+        if(BOOST_UNLIKELY(static_cast<bool>(slot)))
+            t_ = s.trace_begin(slot);
+    }
+    stage_trace(stage_trace const&) = delete;
+    stage_trace& operator=(stage_trace const&) = delete;
+
+    void end(bool failed) noexcept
+    {
+        if(BOOST_UNLIKELY(t_ != nullptr))
+            s_.trace_end(t_, failed);
+    }
+
+    ~stage_trace()
+    {
+        if(BOOST_UNLIKELY(t_ != nullptr))
+            s_.trace_restore(t_);
+    }
+};
+
+/// stage_trace's stand-in for an item without a context: the stages'
+/// untraced path is their code as it was, with nothing to end.
+struct no_trace
+{
+    void end(bool) noexcept {}
 };
 
 /// Calls `f(a)`, or `f(a, token)` when `f` takes the stream's stop token.
@@ -434,6 +571,9 @@ struct chunk
 {
     std::vector<item<T>> items;
     std::size_t begin = 0;
+    /// The items' trace contexts, by index; empty when none carries one
+    /// (always, when tracing is off).
+    std::vector<trace_ref> traces;
 
     std::size_t size() const noexcept { return items.size() - begin; }
 };
@@ -527,6 +667,7 @@ public:
     {
         c->items.clear();
         c->begin = 0;
+        c->traces.clear();
         try
         {
             free_.push(c);
@@ -638,6 +779,25 @@ class buffer_writer final : public port<T>, public output_base
 
     bool make_room(bool& drop_new);
 
+    /// The item just added carries the segment's current context along.
+    void keep_trace() noexcept
+    {
+        try
+        {
+            std::size_t const i = cur_->items.size() - 1;
+            trace_ref c(clone_trace(budget_->trace.get()));
+            if(!c)
+                return;
+            if(cur_->traces.size() <= i)
+                cur_->traces.resize(i + 1);
+            cur_->traces[i] = std::move(c);
+        }
+        catch(...)
+        {
+            // out of memory: the item goes on untraced
+        }
+    }
+
 public:
     buffer_writer(buffer<T>& b, stream_state& st, slice_budget* budget, std::stop_token token) noexcept
         : buf_(&b), st_(&st), budget_(budget), token_(std::move(token))
@@ -669,6 +829,8 @@ public:
         if(!cur_)
             cur_ = buf_->acquire();
         cur_->items.push_back(item<T>{std::move(v), weight});
+        if(BOOST_UNLIKELY(tracing_installed()) && budget_ && budget_->trace)
+            keep_trace();
         if(cur_->items.size() >= buf_->chunk_)
             flush();
         return true;
@@ -814,6 +976,20 @@ public:
         return buf_->closed_.load(std::memory_order_acquire);
     }
 
+    /// The trace context of the item `next` returned last (usually none).
+    trace_ref take_trace() noexcept
+    {
+        if(BOOST_LIKELY(!hand_ || hand_->traces.empty()))
+            return {};
+        std::size_t const i = hand_->begin - 1;
+        if(i >= hand_->traces.size())
+            return {};
+        return std::move(hand_->traces[i]);
+    }
+
+    /// True if some item of the chunk in hand carries a trace context.
+    bool traced() const noexcept { return BOOST_UNLIKELY(tracing_installed()) && hand_ && !hand_->traces.empty(); }
+
     /// Items left in the chunk in hand after the current one.
     std::size_t in_hand() const noexcept { return hand_ ? hand_->size() : 0; }
 
@@ -883,7 +1059,14 @@ public:
 template<class T>
 class inlet
 {
-    tbb::concurrent_queue<std::optional<T>> queue_;
+    /// An item and its pusher's trace context (null when tracing is off).
+    struct entry
+    {
+        std::optional<T> value;
+        trace_ref trace;
+    };
+
+    tbb::concurrent_queue<entry> queue_;
     std::size_t const capacity_;
     alignas(SPINDLE_CACHELINE) std::atomic<std::int64_t> size_{0};
     std::atomic<bool> closed_{false};
@@ -917,15 +1100,15 @@ public:
             undo();
             return channel_status::full;
         }
-        std::optional<T> boxed(std::move(v));
+        entry boxed{std::optional<T>(std::move(v)), capture_trace()};
         try
         {
             queue_.push(std::move(boxed));
         }
         catch(...)
         {
-            if(boxed)
-                v = std::move(*boxed); // the caller keeps its value
+            if(boxed.value)
+                v = std::move(*boxed.value); // the caller keeps its value
             undo();
             throw;
         }
@@ -974,19 +1157,20 @@ public:
         cancelled
     };
 
-    /// Consumer (the source fiber): the next item, waiting if `wait`.
-    pull pop(std::optional<T>& out, bool wait, std::stop_token const& st)
+    /// Consumer (the source fiber): the next item and its pusher's trace
+    /// context, waiting if `wait`.
+    pull pop(std::optional<T>& out, trace_ref& trace, bool wait, std::stop_token const& st)
     {
         for(;;)
         {
-            if(try_pop(out))
+            if(try_pop(out, trace))
                 return pull::item;
             if(closed_.load(std::memory_order_seq_cst) && size_.load(std::memory_order_seq_cst) <= 0)
                 return pull::end;
             if(!wait)
                 return pull::empty;
             auto const key = not_empty_.prepare_wait();
-            if(try_pop(out))
+            if(try_pop(out, trace))
             {
                 not_empty_.cancel_wait();
                 return pull::item;
@@ -1009,10 +1193,13 @@ private:
         not_empty_.notify();
     }
 
-    bool try_pop(std::optional<T>& out)
+    bool try_pop(std::optional<T>& out, trace_ref& trace)
     {
-        if(!queue_.try_pop(out))
+        entry e;
+        if(!queue_.try_pop(e))
             return false;
+        out = std::move(e.value);
+        trace = std::move(e.trace);
         size_.fetch_sub(1, std::memory_order_seq_cst);
         not_full_.notify();
         return true;
@@ -1249,6 +1436,9 @@ public:
 
     std::vector<std::unique_ptr<stage_rt>> stages_;
     std::vector<std::unique_ptr<buffer_base>> buffers_;
+    /// The context `run` was called in, for the items of a source that
+    /// pulls (a range, a generator, a channel); null when tracing is off.
+    trace_ref trace_;
     metrics::gauge* m_active_ = nullptr;
     metrics::counter* m_finished_[3] = {nullptr, nullptr, nullptr}; // completed, failed, cancelled
 

@@ -138,10 +138,16 @@ public:
     using value_type = T;
 
     explicit inlet_puller(std::shared_ptr<inlet<T>> in) : in_(std::move(in)) {}
+    /// Copied from the description into each run, without an item's context.
+    inlet_puller(inlet_puller const& o) : in_(o.in_) {}
+    inlet_puller(inlet_puller&&) noexcept = default;
+
+    /// The pusher's context of the item `next` returned last.
+    trace_ref trace_;
 
     source_pull next(std::optional<T>& out, bool wait, std::stop_token const& st)
     {
-        switch(in_->pop(out, wait, st))
+        switch(in_->pop(out, trace_, wait, st))
         {
         case inlet<T>::pull::item:
             return source_pull::item;
@@ -209,6 +215,11 @@ public:
                 return slice::stopped;
             rt_->in.add(1);
             rt_->out.add(1);
+            // the item's context: its pusher's, or (pulled) the one `run` was called in
+            if constexpr(requires { puller_.trace_; })
+                budget.trace = std::move(puller_.trace_);
+            else if(BOOST_UNLIKELY(static_cast<bool>(st_->trace_)))
+                budget.trace.reset(clone_trace(st_->trace_.get()));
             if(!next_->push(std::move(*v), 1))
                 return slice::stopped;
             v.reset();
@@ -289,6 +300,8 @@ public:
             auto const r = in_.next(it);
             if(r == buffer_reader<In>::pull::item)
             {
+                if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
+                    budget.trace = in_.take_trace();
                 if(!head_->push(std::move(it->value), it->weight))
                     return slice::stopped;
                 if(in_.chunk_done())
@@ -349,14 +362,31 @@ public:
 
     bool push(In&& v, std::uint32_t w) override
     {
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
+    {
+        stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
         rt_->in.add(w);
         std::optional<Out> r;
         auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
         {
+            trace.end(true);
             rt_->errors.add(w);
             return a == attempt_result::skip;
         }
+        trace.end(false);
         rt_->out.add(w);
         return next_->push(std::move(*r), w);
     }
@@ -394,9 +424,25 @@ public:
 
     bool push(T&& v, std::uint32_t w) override
     {
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(T&& v, std::uint32_t w)
+    {
+        stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(T&& v, std::uint32_t w, Trace& trace)
+    {
         rt_->in.add(w);
         bool keep = false;
         auto const a = guarded(v, [&](auto&& x) { keep = static_cast<bool>(std::invoke(pred_, std::as_const(x))); });
+        trace.end(a != attempt_result::ok);
         if(BOOST_UNLIKELY(a != attempt_result::ok))
         {
             rt_->errors.add(w);
@@ -446,9 +492,25 @@ public:
 
     bool push(In&& v, std::uint32_t w) override
     {
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
+    {
+        stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
         rt_->in.add(w);
         std::optional<range_type> r;
         auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
+        trace.end(a != attempt_result::ok);
         if(BOOST_UNLIKELY(a != attempt_result::ok))
         {
             rt_->errors.add(w);
@@ -508,9 +570,25 @@ public:
 
     bool push(In&& v, std::uint32_t w) override
     {
+        if(BOOST_UNLIKELY(this->traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return process(std::move(v), w, trace);
+    }
+
+    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
+    {
+        stage_trace trace(*this);
+        return process(std::move(v), w, trace);
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
         rt_->in.add(w);
         std::optional<result_type> r;
         auto const a = guarded(v, [&](auto&& x) { r.emplace(p_.process(std::forward<decltype(x)>(x))); });
+        trace.end(a != attempt_result::ok);
         if(BOOST_UNLIKELY(a != attempt_result::ok))
         {
             rt_->errors.add(w);
@@ -566,6 +644,8 @@ class batch_segment final : public segment_base, public stage_base
     std::vector<T> acc_;
     std::uint64_t weight_ = 0;
     timer_service::time_point deadline_{};
+    /// The trace context of the batch's first item: the batch's own.
+    trace_ref first_trace_;
 
     bool emit()
     {
@@ -575,6 +655,8 @@ class batch_segment final : public segment_base, public stage_base
         acc_.reserve(n_);
         weight_ = 0;
         rt_->out.add(w);
+        if(BOOST_UNLIKELY(first_trace_ || slice_budget_->trace))
+            slice_budget_->trace = std::move(first_trace_);
         return next_->push(std::move(b), w);
     }
 
@@ -598,7 +680,11 @@ public:
             if(r == buffer_reader<T>::pull::item)
             {
                 if(acc_.empty())
+                {
                     deadline_ = wait_deadline::saturate(timers.now(), max_wait_);
+                    if(BOOST_UNLIKELY(in_.traced()))
+                        first_trace_ = in_.take_trace();
+                }
                 rt_->in.add(it->weight);
                 weight_ += it->weight;
                 acc_.push_back(std::move(it->value));
@@ -738,6 +824,8 @@ public:
                 }
                 tat_ = std::max(tat_, now) + interval_;
                 rt_->out.add(it->weight);
+                if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
+                    budget.trace = in_.take_trace();
                 if(!next_->push(std::move(it->value), it->weight))
                     return slice::stopped;
                 if(in_.chunk_done())
@@ -814,6 +902,8 @@ public:
         std::optional<Out> output;
         std::uint32_t weight = 0;
         std::atomic<std::uint8_t> state{idle};
+        /// The item's trace context; after its run, the lane span's.
+        trace_ref trace;
     };
 
     F const fn_;
@@ -838,9 +928,16 @@ public:
     {
         slot& s = slots_[i];
         st_->busy_lanes_.fetch_add(1, std::memory_order_relaxed);
-        auto const a = guarded(*s.input, [&](auto&& x) {
-            s.output.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_));
-        });
+        trace_ref item_trace = std::move(s.trace);
+        attempt_result a;
+        {
+            stage_trace trace(*this, item_trace);
+            a = guarded(*s.input, [&](auto&& x) {
+                s.output.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_));
+            });
+            trace.end(a != attempt_result::ok);
+            s.trace = std::move(item_trace); // the span's, for what the stage emits
+        }
         s.input.reset();
         st_->busy_lanes_.fetch_sub(1, std::memory_order_relaxed);
         // the coordinator may finish as soon as it sees this: `keep_` holds
@@ -884,6 +981,8 @@ class par_segment final : public segment_base
         auto const k = s.state.load(std::memory_order_acquire);
         auto const w = s.weight;
         s.state.store(core_type::idle, std::memory_order_relaxed);
+        if(BOOST_UNLIKELY(s.trace || slice_budget_->trace))
+            slice_budget_->trace = std::move(s.trace);
         if(k == core_type::ok)
         {
             rt_->out.add(w);
@@ -989,6 +1088,8 @@ public:
                 auto& s = core_->slots_[idx];
                 s.input.emplace(std::move(it->value));
                 s.weight = it->weight;
+                if(BOOST_UNLIKELY(in_.traced()))
+                    s.trace = in_.take_trace();
                 s.state.store(core_type::running, std::memory_order_relaxed);
                 rt_->in.add(it->weight);
                 ++seq_;
@@ -1121,6 +1222,15 @@ class sink_segment final : public segment_base, public stage_base
     buffer_reader<T> in_;
     Deliver deliver_;
 
+    BOOST_NOINLINE delivery deliver_traced(T& v)
+    {
+        slice_budget_->trace = in_.take_trace();
+        stage_trace trace(*this);
+        delivery const d = deliver_(*this, v);
+        trace.end(d == delivery::skipped || d == delivery::stop);
+        return d;
+    }
+
 public:
     sink_segment(build_context const& cx, buffer<T>& in, Deliver d) : in_(in), deliver_(std::move(d))
     {
@@ -1138,7 +1248,8 @@ public:
             if(r == buffer_reader<T>::pull::item)
             {
                 auto const w = it->weight;
-                switch(deliver_(*this, it->value))
+                delivery const d = in_.traced() ? deliver_traced(it->value) : deliver_(*this, it->value);
+                switch(d)
                 {
                 case delivery::delivered:
                     rt_->in.add(w);

@@ -209,6 +209,121 @@ bool stage_base::backoff(std::size_t n)
     return slept;
 }
 
+//------------------------------------------------------------------------------
+// tracing (see doc/tracing.md, "Stream stages"); reached only when an item
+// carries a context, which it can only when a tracing component is installed
+
+trace_carrier* clone_trace(trace_carrier const* c) noexcept
+{
+    trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire);
+    if(!h || !c)
+        return nullptr;
+    try
+    {
+        char tp[traceparent_size + 1];
+        std::string state;
+        if(!h->inject(c, tp, state))
+            return nullptr;
+        // a carrier is made from the calling fiber's context: the item's, for a moment
+        void* const token = h->enter(std::string_view(tp, traceparent_size), state);
+        if(!token)
+            return nullptr;
+        trace_carrier* const r = h->capture();
+        h->leave(token);
+        return r;
+    }
+    catch(...)
+    {
+        return nullptr;
+    }
+}
+
+namespace {
+
+/// One open stage span: what trace_begin started, and the item's context
+/// it replaces in the slot while the item goes on.
+struct stage_span_token
+{
+    trace_hooks const* h = nullptr;
+    trace_ref* slot = nullptr;
+    void* span = nullptr;
+    void* scope = nullptr;
+    trace_ref parent; ///< the item's context before this stage
+    bool ended = false;
+};
+
+} // namespace
+
+void* stage_base::trace_begin(trace_ref& slot) noexcept
+{
+    trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire);
+    if(!h)
+        return nullptr;
+    try
+    {
+        char tp[traceparent_size + 1];
+        std::string state;
+        if(!h->inject(slot.get(), tp, state))
+            return nullptr;
+        auto t = std::make_unique<stage_span_token>();
+        t->h = h;
+        t->slot = &slot;
+        t->span = h->start("stage " + rt_->name, 1 /* internal */, std::string_view(tp, traceparent_size), state);
+        if(!t->span)
+            return nullptr;
+        h->set_string(t->span, "stream.name", st_->name_);
+        h->set_string(t->span, "stream.stage.name", rt_->name);
+        h->set_string(t->span, "stream.stage.kind", rt_->kind);
+        h->set_int(t->span, "stream.stage.index", static_cast<long long>(rt_->position));
+        t->scope = h->activate(t->span);
+        if(budget_) // map_parallel's lanes share the stage: no exception is kept for them
+            trace_error_ = nullptr;
+        return t.release();
+    }
+    catch(...)
+    {
+        return nullptr; // out of memory: the item goes on untraced by this stage
+    }
+}
+
+void stage_base::trace_end(void* token, bool failed) noexcept
+{
+    auto* t = static_cast<stage_span_token*>(token);
+    if(t->ended)
+        return;
+    t->ended = true;
+    // the context the next stages see is this span's, taken while it is current
+    trace_ref mine(t->scope ? t->h->capture() : nullptr);
+    if(t->scope)
+        t->h->leave(t->scope);
+    std::string message;
+    if(failed)
+    {
+        try
+        {
+            message = budget_ && trace_error_ ? describe(trace_error_) : st_->failure_what();
+            if(message.empty())
+                message = "stage failed";
+        }
+        catch(...)
+        {
+        }
+    }
+    if(budget_)
+        trace_error_ = nullptr;
+    t->h->finish(t->span, failed, message);
+    t->parent = std::move(*t->slot);
+    *t->slot = std::move(mine);
+}
+
+void stage_base::trace_restore(void* token) noexcept
+{
+    std::unique_ptr<stage_span_token> t(static_cast<stage_span_token*>(token));
+    if(!t->ended)
+        trace_end(t.get(), false);
+    *t->slot = std::move(t->parent);
+}
+
 bool actors_waiting_here() noexcept
 {
     worker const* w = current_worker();
@@ -487,6 +602,7 @@ namespace {
 
 struct stage_go
 {
+    using spindle_untraced = void; // each item carries its own context (trace_begin)
 };
 
 struct cancel_on_shutdown
@@ -633,6 +749,7 @@ public:
 
 struct par_job
 {
+    using spindle_untraced = void; // the item carries its own context (trace_begin)
     std::uint32_t slot;
 };
 
@@ -838,6 +955,16 @@ void launch(spindle::system& sys, node const& last, stream_options const& opts, 
 
     // the state, the stages' records and their series
     st->name_ = sname;
+    // the context of the caller, for the items of a pulling source
+    st->trace_ = capture_trace();
+    if(st->trace_)
+    {
+        trace_hooks const* h = trace_hooks_table.load(std::memory_order_acquire);
+        char tp[traceparent_size + 1];
+        std::string state;
+        if(!h || !h->inject(st->trace_.get(), tp, state))
+            st->trace_.reset(); // run outside any span: its items carry nothing
+    }
     st->timers_ = &sys.timers();
     st->keep_system_ = sys.state().shared_from_this();
     metrics::registry& reg = sys.metrics();
