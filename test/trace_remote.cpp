@@ -3,7 +3,8 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 // Trace context across NATS: two nodes in one process against a real
-// nats-server; the receiving handler's span is a child of the sender's.
+// nats-server, and two processes (this executable runs itself again as the
+// far side); the receiving handler's span is a child of the sender's.
 
 #include <spindle/trace/tracing.hpp>
 
@@ -18,13 +19,21 @@
 #include <spindle/system.hpp>
 #include <spindle/trace/span.hpp>
 
+#include <spindle/trace/exporter.hpp>
+
 #include <boost/describe.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <nats/nats.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 using namespace spindle::trace;
@@ -280,4 +289,138 @@ BOOST_AUTO_TEST_CASE(a_plain_nats_client_sets_the_parent_with_a_traceparent_head
     BOOST_REQUIRE(h.has_value());
     BOOST_TEST(h->context.trace.to_hex() == "4bf92f3577b34da6a3ce929d0e0e4736");
     BOOST_TEST(h->parent.to_hex() == "00f067aa0ba902b7");
+}
+
+//------------------------------------------------------------------------------
+// Two processes: the case below runs this executable again with
+// --run_test=far_process and the server's URL in the environment. The far
+// process exports its spans to a JSON-lines file (OTLP/JSON, its own
+// pipeline and service.name); the near one checks that its ask's and
+// tell's handlers there are children of its span.
+
+namespace {
+
+remote::node_options far_opts(std::string name, std::string url)
+{
+    remote::node_options o;
+    o.name = std::move(name);
+    o.servers = {std::move(url)};
+    o.heartbeat_interval = 200ms;
+    return o;
+}
+
+std::string resource_service(boost::json::value const& request)
+{
+    for(auto const& a : request.at("resourceSpans").at(0).at("resource").at("attributes").as_array())
+        if(a.at("key").as_string() == "service.name")
+            return std::string(a.at("value").at("stringValue").as_string());
+    return {};
+}
+
+} // namespace
+
+// Only in the child the case below starts (disabled: never run otherwise).
+BOOST_AUTO_TEST_CASE(far_process, *boost::unit_test::disabled())
+{
+    char const* url = std::getenv("SPINDLE_TRACE_FAR_URL");
+    char const* out = std::getenv("SPINDLE_TRACE_FAR_OUT");
+    BOOST_REQUIRE(url && out);
+    tracing_options o;
+    o.service_name = "far-process";
+    o.exporter = std::make_shared<jsonl_exporter>(std::string(out));
+    o.batch.schedule_delay = 50ms;
+    tracing t(std::move(o)); // the default sampler: parent-based, always on
+    spindle::system sys;
+    remote::node far(sys, far_opts("far", url));
+    auto notes = std::make_shared<std::atomic<int>>(0);
+    far.publish("target", sys.spawn<trr::target>(notes));
+    // until the near side's tell arrives, after its ask
+    BOOST_REQUIRE(wait_for([&] { return notes->load() > 0; }, std::chrono::seconds(120)));
+    far.close();
+    sys.shutdown();
+    t.shutdown(); // exports what is queued
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_in_another_process_is_a_child_of_the_senders_span)
+{
+    nats_server server;
+    std::string const out = "/tmp/spindle-trace-far-" + std::to_string(::getpid()) + ".jsonl";
+    ::unlink(out.c_str());
+    std::vector<std::string> env_store;
+    for(char** e = environ; *e; ++e)
+        env_store.emplace_back(*e);
+    env_store.push_back("SPINDLE_TRACE_FAR_URL=" + server.url());
+    env_store.push_back("SPINDLE_TRACE_FAR_OUT=" + out);
+    std::vector<char*> envp;
+    for(auto& e : env_store)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+    char self[] = "/proc/self/exe";
+    char run[] = "--run_test=far_process";
+    char quiet[] = "--log_level=error";
+    char* argv[] = {self, run, quiet, nullptr};
+    pid_t pid = -1;
+    BOOST_REQUIRE(::posix_spawn(&pid, self, nullptr, nullptr, argv, envp.data()) == 0);
+    struct reaper
+    {
+        pid_t& pid;
+        ~reaper()
+        {
+            if(pid > 0)
+            {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
+        }
+    } reap{pid};
+
+    auto exp = std::make_shared<capture_exporter>();
+    tracing t(capture_options(exp));
+    spindle::system sys;
+    remote::node near(sys, far_opts("near", server.url()));
+    BOOST_REQUIRE(near.await_published("target", std::chrono::seconds(120)));
+    auto far = near.lookup<trr::target>("target");
+    auto request = start_span("request");
+    {
+        scope sc(request);
+        BOOST_TEST(far.ask(trr::query{}, std::chrono::seconds(60)).get() == 7);
+        BOOST_TEST(far.tell(trr::note{1}) == spindle::send_status::ok);
+    }
+    request.end();
+
+    // the far process ends once the tell is handled, its spans exported
+    int status = -1;
+    BOOST_REQUIRE(wait_for([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(120)));
+    pid = -1;
+    BOOST_REQUIRE(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0);
+
+    std::ifstream in(out);
+    std::string line;
+    std::vector<std::pair<std::string, boost::json::value>> spans; // (service, span)
+    while(std::getline(in, line))
+    {
+        auto const req = boost::json::parse(line);
+        for(auto const& ss : req.at("resourceSpans").at(0).at("scopeSpans").as_array())
+            for(auto const& sp : ss.at("spans").as_array())
+                spans.emplace_back(resource_service(req), sp);
+    }
+    ::unlink(out.c_str());
+    auto const trace_hex = request.context().trace.to_hex();
+    auto const parent_hex = request.context().span.to_hex();
+    int children = 0;
+    for(auto const& [service, sp] : spans)
+    {
+        std::string const name(sp.at("name").as_string());
+        if(name != "trr::query" && name != "trr::note")
+            continue;
+        BOOST_TEST_INFO("span " << name);
+        BOOST_TEST(service == "far-process");
+        BOOST_TEST(sp.at("traceId").as_string() == trace_hex);
+        BOOST_TEST(sp.at("parentSpanId").as_string() == parent_hex);
+        ++children;
+    }
+    BOOST_TEST(children == 2); // the ask's handler and the tell's
+    near.close();
+    sys.shutdown();
 }
