@@ -26,6 +26,14 @@
 //                         echo actor is supervised, and the results say how
 //                         many faults were injected and how many restarts
 //                         supervision made
+//   --trace DEST          each request a trace (spindle::trace): a root span
+//                         "load <scenario>/<step>" whose context the HTTP
+//                         requests (a traceparent header) and NATS messages
+//                         (a traceparent header) carry to the target, so the
+//                         service's spans join it; DEST is an OTLP/HTTP base
+//                         URL (http://collector:4318) or a file that gets
+//                         OTLP/JSON lines. OTEL_TRACES_SAMPLER(_ARG) picks
+//                         which requests are traced (default: all)
 //   --quiet               no progress line
 //
 // A progress line (elapsed, requests/s, errors, p99) is rewritten once a
@@ -44,6 +52,7 @@
 #include <spindle/stream.hpp>
 #include <spindle/system.hpp>
 #include <spindle/tools.hpp>
+#include <spindle/trace.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -144,6 +153,13 @@ public:
         req->target(s.target);
         req->version(11);
         req->set(beast::http::field::host, host_);
+        // the request's span (the runner's, with --trace) goes along
+        if(auto const ctx = spindle::trace::current_span().context(); ctx.valid())
+        {
+            req->set("traceparent", spindle::trace::format_traceparent(ctx));
+            if(!ctx.state.empty())
+                req->set("tracestate", ctx.state.to_header());
+        }
         if(!s.payload.is_null())
         {
             req->body() = text_of(s.payload);
@@ -330,6 +346,9 @@ public:
         natsStatus st = natsMsg_Create(&m, subject.c_str(), ask ? reply.c_str() : nullptr, body.data(), static_cast<int>(body.size()));
         if(st == NATS_OK)
             st = natsMsgHeader_Set(m, "Spindle-Type", s.type.c_str());
+        // the request's span (with --trace): the receiving handler's parent
+        if(auto const ctx = spindle::trace::current_span().context(); st == NATS_OK && ctx.valid())
+            st = natsMsgHeader_Set(m, "traceparent", spindle::trace::format_traceparent(ctx).c_str());
         std::optional<boost::fibers::future<boost::system::error_code>> f;
         if(st == NATS_OK && ask)
         {
@@ -413,13 +432,14 @@ struct options
     std::string target = "in-process";
     std::string out = "load-results";
     std::string chaos;
+    std::string trace;
     bool quiet = false;
 };
 
 [[noreturn]] void usage(std::string const& problem)
 {
     std::cerr << "load: " << problem << "\n"
-              << "usage: tools/load CONFIG.json [--target in-process|http://HOST:PORT|nats://HOST:PORT] [--out DIR] [--chaos RULES.json] [--quiet]\n";
+              << "usage: tools/load CONFIG.json [--target in-process|http://HOST:PORT|nats://HOST:PORT] [--out DIR] [--chaos RULES.json] [--trace URL|FILE] [--quiet]\n";
     std::exit(2);
 }
 
@@ -440,6 +460,8 @@ options parse_args(int argc, char** argv)
             o.out = value();
         else if(a == "--chaos")
             o.chaos = value();
+        else if(a == "--trace")
+            o.trace = value();
         else if(a == "--quiet")
             o.quiet = true;
         else if(a == "--help" || a == "-h")
@@ -519,6 +541,29 @@ int main(int argc, char** argv)
     {
         std::cerr << "load: " << o.config << ": " << e.what() << '\n';
         return 2;
+    }
+
+    // --trace: installed before anything runs, shut down (flushed) last
+    std::optional<spindle::trace::tracing> tracing;
+    if(!o.trace.empty())
+    {
+        spindle::trace::tracing_options to;
+        to.service_name = "spindle-load";
+        to.batch.schedule_delay = 1s;
+        to.batch.max_queue_size = 65536; // a load test ends many spans a second
+        try
+        {
+            if(o.trace.starts_with("http://"))
+                to.endpoint = o.trace;
+            else
+                to.exporter = std::make_shared<spindle::trace::jsonl_exporter>(o.trace);
+            tracing.emplace(std::move(to));
+        }
+        catch(std::exception const& e)
+        {
+            std::cerr << "load: --trace " << o.trace << ": " << e.what() << '\n';
+            return 2;
+        }
     }
 
     load::runner_options ropts;
@@ -750,5 +795,12 @@ int main(int argc, char** argv)
         web->stop();
     if(sys)
         sys->shutdown();
+    if(tracing)
+    {
+        tracing->shutdown(); // exports what is queued, within its deadline
+        auto const st = tracing->stats();
+        std::printf("traces: %llu spans exported to %s (%llu dropped)\n", static_cast<unsigned long long>(st.exported),
+            o.trace.c_str(), static_cast<unsigned long long>(st.queue_dropped + st.export_dropped));
+    }
     return status;
 }

@@ -9,7 +9,8 @@
 # SLO is met exits 0 and writes results.json and report.html; a run whose
 # SLO is missed (errors, or a p99 no system meets) exits 1 and says why; a
 # bad configuration exits 2 naming the field; injected crashes (--chaos)
-# are all restarted by supervision.
+# are all restarted by supervision; --trace makes each request a trace the
+# target's spans join.
 set -u
 tool=$1
 work=$(mktemp -d)
@@ -35,6 +36,36 @@ grep -q '"failures":0' "$work/ok/results.json" || fail "the example system faile
 for s in ask tool stream http; do
     grep -q "\"name\":\"$s\"" "$work/ok/results.json" || fail "scenario $s missing from results.json"
 done
+
+# --trace FILE: every request a trace; the target's spans (the HTTP
+# server's, the tool call's, the asked actor's) are children of the request's
+"$tool" "$work/ok.json" --trace "$work/spans.jsonl" --out "$work/traced" --quiet >"$work/traced.out" 2>&1
+status=$?
+[[ $status -eq 0 ]] || fail "a traced run exited $status"
+grep -Eq '^traces: [1-9][0-9]* spans exported to .*spans.jsonl \(0 dropped\)$' "$work/traced.out" ||
+    fail "no 'traces: N spans exported' line"
+python3 - "$work/spans.jsonl" >"$work/trace_check.out" 2>&1 <<'PY' || fail "the traced run's spans: $(cat "$work/trace_check.out")"
+import json, sys
+spans = []
+for line in open(sys.argv[1]):
+    req = json.loads(line)
+    for rs in req["resourceSpans"]:
+        for ss in rs["scopeSpans"]:
+            spans.extend(ss["spans"])
+by_id = {s["spanId"]: s for s in spans}
+roots = [s for s in spans if s["name"].startswith("load ")]
+assert roots, "no 'load <scenario>/<step>' span"
+assert all(s["kind"] == 3 and not s.get("parentSpanId") for s in roots), "a load span that is not a client root"
+def under_load(name):
+    found = [s for s in spans if s["name"] == name]
+    assert found, "no span %r" % name
+    for s in found:
+        p = by_id.get(s.get("parentSpanId", ""))
+        assert p and p["name"].startswith("load ") and p["traceId"] == s["traceId"], \
+            "%r is not a child of a load span: parent %r" % (name, p and p["name"])
+    return len(found)
+print({n: under_load(n) for n in ("GET /health", "tool calculator", "echo_msg")})
+PY
 
 # errors above the SLO's error rate: an actor that does not exist
 cat >"$work/errors.json" <<'JSON'
