@@ -11,6 +11,8 @@
 #include <spindle/event_stream.hpp>
 #include <spindle/executor.hpp>
 #include <spindle/introspection.hpp>
+#include <spindle/manual_clock.hpp>
+#include <spindle/stream.hpp>
 #include <spindle/supervisor.hpp>
 #include <spindle/system.hpp>
 
@@ -19,7 +21,9 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -270,4 +274,106 @@ BOOST_AUTO_TEST_CASE(crashes_restart_every_actor_once_per_injection)
     BOOST_TEST(counted == crashes);
     chaos::uninstall(c);
     BOOST_TEST(spindle::detail::chaos_hooks_table.load() == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(wrapped_stream_stages_fail_as_injected)
+{
+    spindle::system sys(spindle_test::workers(2));
+    chaos::controller c(11);
+    chaos::rule r;
+    r.pattern = "parse";
+    r.sites = static_cast<unsigned>(chaos::site::stream);
+    r.error_probability = 0.2;
+    c.set_rules({r});
+    c.enable(true);
+    std::vector<int> in(500);
+    std::iota(in.begin(), in.end(), 0);
+
+    // skipped: every injected error is one item counted as an error, the
+    // others come through transformed
+    spindle::stage_options skip;
+    skip.name = "parse";
+    skip.on_error = spindle::error_action::skip;
+    auto h = spindle::from_range(in)
+                 .map(chaos::wrap(c, chaos::site::stream, "parse", [](int n) { return n * 2; }), skip)
+                 .collect()
+                 .run(sys);
+    auto const out = h.get();
+    auto const injected = c.stats()[0].errors;
+    BOOST_TEST(injected > 50u); // 20 % of 500, about 100
+    BOOST_TEST(injected < 150u);
+    BOOST_TEST(out.size() + injected == in.size());
+    BOOST_TEST(h.stats().errors == injected);
+    for(int v : out)
+        BOOST_TEST(v % 2 == 0);
+
+    // the default (stop): the stream fails, naming the stage
+    r.error_probability = 1;
+    c.set_rules({r});
+    spindle::stage_options stop;
+    stop.name = "parse";
+    auto f = spindle::from_range(in)
+                 .map(chaos::wrap(c, chaos::site::stream, "parse", [](int n) { return n; }), stop)
+                 .collect()
+                 .run(sys);
+    BOOST_CHECK_THROW(f.get(), std::exception);
+    BOOST_TEST(f.failed_stage() == "parse");
+    BOOST_TEST(c.stats()[0].errors == 1u); // the first item failed it
+}
+
+namespace {
+
+struct stamp
+{
+};
+
+// Records the clock's time when its handler runs.
+struct stamper : spindle::actor<stamper, stamp>
+{
+    std::shared_ptr<spindle::manual_clock> clock;
+    std::shared_ptr<std::atomic<std::int64_t>> at;
+    stamper(std::shared_ptr<spindle::manual_clock> c, std::shared_ptr<std::atomic<std::int64_t>> a)
+        : clock(std::move(c)), at(std::move(a))
+    {
+    }
+    void on(stamp) { at->store(clock->now().time_since_epoch().count()); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_mailbox_delay_holds_the_message_before_its_handler)
+{
+    auto clock = std::make_shared<spindle::manual_clock>();
+    spindle::system sys(spindle_test::manual_clock_options(2, clock));
+    chaos::controller c(7);
+    chaos::rule r;
+    r.pattern = "stamper";
+    r.sites = static_cast<unsigned>(chaos::site::handler);
+    r.mailbox_delay_probability = 1;
+    r.mailbox_delay = 1s;
+    c.set_rules({r});
+    c.enable(true);
+    chaos::install(c);
+    struct uninstall_at_end
+    {
+        chaos::controller& c;
+        ~uninstall_at_end() { chaos::uninstall(c); }
+    } guard{c};
+
+    constexpr std::int64_t unset = -1;
+    auto at = std::make_shared<std::atomic<std::int64_t>>(unset);
+    auto a = sys.spawn<stamper>(clock, at);
+    auto const t0 = clock->now().time_since_epoch().count();
+    BOOST_TEST(a.tell(stamp{}) == spindle::send_status::ok);
+    // the system's clock moves in steps of 50 ms until the handler has run
+    for(int i = 0; i < 100000 && at->load() == unset; ++i)
+    {
+        clock->advance(50ms);
+        std::this_thread::sleep_for(1ms);
+    }
+    BOOST_REQUIRE(at->load() != unset);
+    BOOST_TEST(std::chrono::nanoseconds(at->load() - t0) >= 1s); // not before the delay
+    BOOST_TEST(c.stats()[0].mailbox_delays == 1u);
+    BOOST_TEST(c.stats()[0].errors == 0u);
+    a.stop();
 }
