@@ -9,8 +9,9 @@
 # now and then, so supervision shows), headless Chromium loads its page and
 # lets the script poll /api/system for a few seconds of virtual time, and
 # the DOM it ends with must show the supervision tree of the demo, states,
-# mailboxes and restarts, the demo's tool bus section and the waterfall of
-# a traced request, and must have been refreshed with new snapshots.
+# mailboxes and restarts, the demo's tool bus section, the waterfall of a
+# traced request and the figures' sparklines (the server's history, drawn
+# from the first poll), and must have been refreshed with new snapshots.
 # Exits 77 (skipped) only if Chromium is missing and tools/bootstrap --test
 # cannot install it.
 set -u
@@ -85,6 +86,16 @@ print(sum("lane_drain" in r["name"] for t in doc["sections"]["traces"]["traces"]
 ')
 [[ $lanes == 0 ]] || fail "an executor lane's wake-up was traced ($lanes spans)"
 
+# The server keeps the figures' history: three samples (a second apart)
+# before the page opens, so its first poll draws sparklines at once.
+samples=0
+for _ in $(seq 300); do
+    samples=$(api | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["history"]["time_ms"]))')
+    [[ $samples -ge 3 ]] && break
+    sleep 0.1
+done
+[[ $samples -ge 3 ]] || fail "the history has $samples samples after 30 s (want 3)"
+
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --user-data-dir="$work/profile" --virtual-time-budget=4000 \
     --dump-dom "http://127.0.0.1:$port/?interval=250" >"$work/dom.html" 2>"$work/browser.err" ||
@@ -135,4 +146,10 @@ grep -Eq '<span class="wf-label" title="tool calculator \(internal, span [0-9a-f
     fail "no waterfall row for the tool call, three levels down"
 grep -Eq '<span class="wf-track"><span class="wf-bar server" title="[^"]*" style="left: 0%; width: 100%;">' "$dom" ||
     fail "no bar spanning the whole trace for the request's server span"
+# the figures' sparklines, from the server's history
+for series in "messages/s" "actors" "dead letters/s" "restarts/s" "deepest mailbox" "memory MiB"; do
+    grep -Eq "<svg class=\"spark\"[^>]*data-series=\"$series\" data-points=\"([3-9]|[1-9][0-9]+)\"><line [^>]*></line><path d=\"M[0-9.]+ [0-9.]+ L[0-9.]+ [0-9.]+" "$dom" ||
+        fail "no sparkline of $series with three points or more"
+done
+grep -q '<span class="value" id="fig-memory">[1-9]' "$dom" || fail "no memory figure"
 echo "http_page_chromium: ok"

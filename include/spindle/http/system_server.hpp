@@ -8,6 +8,7 @@
 
 #include <spindle/detail/config.hpp>
 #include <spindle/http/health.hpp>
+#include <spindle/http/history.hpp>
 #include <spindle/http/prometheus.hpp>
 #include <spindle/http/sections.hpp>
 #include <spindle/http/server.hpp>
@@ -63,6 +64,13 @@ struct system_server_options
     health_options health{};
     /// What `/api/system` includes.
     system_json_options api{};
+    /** Keep the last minutes of the main figures (messages/s, actors,
+        dead letters/s, restarts/s, deepest mailbox, memory), sampled from
+        construction on by a thread of its own, and serve them as
+        `/api/system`'s `history`: the live page's sparklines. */
+    bool record_history = true;
+    /// The history's interval and length (1 s, 300 samples: five minutes).
+    history_options history{};
     /// Serve the live page at `/`.
     bool page = true;
 

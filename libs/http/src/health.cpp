@@ -5,6 +5,8 @@
 
 #include <spindle/http/health.hpp>
 
+#include "resident.hpp"
+
 #include <spindle/error.hpp>
 #include <spindle/event_stream.hpp>
 #include <spindle/introspection.hpp>
@@ -138,18 +140,6 @@ std::string label_of(metrics::sample const& s, std::string_view name)
     return {};
 }
 
-double resident_mib() noexcept
-{
-    std::FILE* f = std::fopen("/proc/self/statm", "r");
-    if(!f)
-        return 0;
-    unsigned long size = 0, resident = 0;
-    int const n = std::fscanf(f, "%lu %lu", &size, &resident);
-    std::fclose(f);
-    if(n != 2)
-        return 0;
-    return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
 
 std::chrono::microseconds cpu_time() noexcept
 {
@@ -736,7 +726,7 @@ struct health_monitor::impl : std::enable_shared_from_this<health_monitor::impl>
                 out.emplace_back(system_keys[1], check_result::pass(static_cast<std::uint64_t>(sys.stats().actors), "actors"));
                 out.emplace_back(system_keys[2],
                     check_result::pass(as_count(family_sum(snap, "spindle_streams_active")), "streams"));
-                double const mib = round2(resident_mib());
+                double const mib = round2(detail::resident_mib());
                 out.emplace_back(system_keys[3],
                     leveled(th.memory_mib, mib, "MiB", "resident size " + format_number(mib) + " MiB"));
                 auto const cpu = cpu_time();
@@ -951,5 +941,22 @@ void health_monitor::stop() noexcept
     if(impl_)
         impl_->stop();
 }
+
+namespace detail {
+
+double resident_mib() noexcept
+{
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if(!f)
+        return 0;
+    unsigned long size = 0, resident = 0;
+    int const n = std::fscanf(f, "%lu %lu", &size, &resident);
+    std::fclose(f);
+    if(n != 2)
+        return 0;
+    return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+} // namespace detail
 
 } // namespace spindle::http

@@ -37,6 +37,8 @@ constexpr std::string_view html = R"HTML(<!DOCTYPE html>
     <div class="figure"><span class="value" id="fig-workers">&ndash;</span><span class="label">workers</span></div>
     <div class="figure"><span class="value" id="fig-restarts">&ndash;</span><span class="label">restarts</span></div>
     <div class="figure"><span class="value" id="fig-dead">&ndash;</span><span class="label">dead letters</span></div>
+    <div class="figure"><span class="value" id="fig-depth">&ndash;</span><span class="label">deepest mailbox</span></div>
+    <div class="figure"><span class="value" id="fig-memory">&ndash;</span><span class="label">memory MiB</span></div>
   </section>
   <div class="columns">
     <div class="primary">
@@ -96,6 +98,9 @@ main { padding: 1rem 1.2rem; }
 .figure { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .7rem .9rem; }
 .figure .value { display: block; font-size: 1.5rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .figure .label { color: var(--muted); font-size: .8rem; }
+.figure svg.spark { display: block; width: 100%; height: 24px; margin-top: .3rem; overflow: visible; }
+.spark path { fill: none; stroke: var(--accent); stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+.spark line { stroke: var(--line); stroke-width: 1; vector-effect: non-scaling-stroke; }
 .columns { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1rem; }
 @media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin-bottom: 1rem; }
@@ -249,6 +254,64 @@ constexpr std::string_view js = R"JS('use strict';
     }
   }
 
+  // Sparklines under the figures from the server's history (the last
+  // minutes, there from the first poll). x is time from the oldest sample
+  // kept to the newest (at least ten intervals, so a young server's line
+  // starts part-way); a gap in the samples (a sampler that could not run)
+  // is a gap in the line, never a drop to zero.
+  const sparks = [
+    ['fig-rate', 'messages_per_s', 'messages/s'], ['fig-actors', 'actors', 'actors'],
+    ['fig-restarts', 'restarts_per_s', 'restarts/s'], ['fig-dead', 'dead_letters_per_s', 'dead letters/s'],
+    ['fig-depth', 'mailbox_depth_max', 'deepest mailbox'], ['fig-memory', 'memory_mib', 'memory MiB']];
+  const svgNS = 'http://www.w3.org/2000/svg';
+  function sparkline(fig, times, values, interval, what) {
+    let svg = fig.querySelector('svg.spark');
+    if (!svg) {
+      svg = document.createElementNS(svgNS, 'svg');
+      svg.setAttribute('class', 'spark');
+      svg.setAttribute('viewBox', '0 0 100 24');
+      svg.setAttribute('preserveAspectRatio', 'none');
+      const base = svg.appendChild(document.createElementNS(svgNS, 'line'));
+      base.setAttribute('x1', '0'); base.setAttribute('x2', '100');
+      base.setAttribute('y1', '23.5'); base.setAttribute('y2', '23.5');
+      svg.appendChild(document.createElementNS(svgNS, 'path'));
+      svg.appendChild(document.createElementNS(svgNS, 'title'));
+      fig.appendChild(svg);
+    }
+    const n = Math.min(times.length, values.length);
+    const end = n ? times[n - 1] : 0;
+    const window = Math.max(interval * 10, n > 1 ? end - times[0] : 0, 1);
+    const start = end - window;
+    const top = n ? Math.max(...values.slice(0, n)) : 0;
+    const max = Math.max(1, top);
+    let d = '';
+    for (let i = 0; i < n; i++) {
+      const x = (100 * (times[i] - start) / window).toFixed(2);
+      const y = (23 - 22 * values[i] / max).toFixed(2);
+      const gap = i === 0 || times[i] - times[i - 1] > 2.5 * interval;
+      d += (gap ? 'M' : 'L') + x + ' ' + y + ' ';
+    }
+    svg.querySelector('path').setAttribute('d', d.trim());
+    svg.dataset.series = what;
+    svg.dataset.points = n;
+    const spanS = n > 1 ? (end - times[0]) / 1000 : 0;
+    const over = spanS >= 120 ? Math.round(spanS / 60) + ' min' : Math.round(spanS) + ' s';
+    svg.querySelector('title').textContent = n
+      ? what + ': now ' + num(values[n - 1]) + ', highest ' + num(top) + ' over the last ' + over
+      : what + ': no samples yet';
+  }
+  function renderHistory(h) {
+    if (!h || !Array.isArray(h.time_ms)) return;
+    const last = h.time_ms.length - 1;
+    if (last >= 0) {
+      $('fig-depth').textContent = fmt(h.mailbox_depth_max[last]);
+      $('fig-memory').textContent = num(h.memory_mib[last]);
+    }
+    for (const [id, key, what] of sparks) {
+      if (Array.isArray(h[key])) sparkline($(id).parentNode, h.time_ms, h[key], h.interval_ms || 1000, what);
+    }
+  }
+
   function render(doc) {
     polls += 1;
     const t = Date.parse(doc.system.time);
@@ -263,6 +326,7 @@ constexpr std::string_view js = R"JS('use strict';
     $('fig-workers').textContent = fmt(doc.system.workers);
     $('fig-restarts').textContent = fmt(doc.stats.restarts);
     $('fig-dead').textContent = fmt(doc.stats.dead_letters);
+    renderHistory(doc.history);
 
     const tree = el('ul');
     tree.appendChild(renderNode(doc.tree, true));

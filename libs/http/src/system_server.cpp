@@ -80,6 +80,7 @@ struct system_server::impl
     system_server_options opts;
     std::optional<server> srv;
     std::optional<health_monitor> health;
+    std::optional<system_history> history;
     section_registry sections;
     prometheus_exporter exporter;
     std::atomic<std::uint64_t> snapshots{0};
@@ -136,6 +137,8 @@ struct system_server::impl
         });
         s.route("/api/system", [this](request const& req) {
             auto doc = system_json(sys, opts.api, &*health, &sections);
+            if(history)
+                doc["history"] = history->to_json();
             doc["snapshot"] = snapshots.fetch_add(1, std::memory_order_relaxed) + 1;
             return no_store(make_response(req, status::ok, boost::json::serialize(doc), "application/json"));
         });
@@ -206,6 +209,8 @@ struct system_server::impl
         collectors.clear();
         if(health)
             health->stop();
+        if(history)
+            history->stop();
     }
 };
 
@@ -214,6 +219,8 @@ system_server::system_server(spindle::system& sys, system_server_options opts)
 {
     impl_->srv.emplace(impl_->opts.server);
     impl_->health.emplace(sys, impl_->opts.health);
+    if(impl_->opts.record_history)
+        impl_->history.emplace(sys, impl_->opts.history);
     impl_->add_routes();
 }
 
@@ -222,6 +229,8 @@ system_server::system_server(spindle::system& sys, boost::asio::io_context& ioc,
 {
     impl_->srv.emplace(ioc, impl_->opts.server);
     impl_->health.emplace(sys, impl_->opts.health);
+    if(impl_->opts.record_history)
+        impl_->history.emplace(sys, impl_->opts.history);
     impl_->add_routes();
 }
 

@@ -8,6 +8,7 @@
 #include "pipeline.hpp"
 
 #include <boost/core/demangle.hpp>
+#include <boost/fiber/context.hpp>
 #include <boost/fiber/fss.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -266,8 +267,21 @@ scope::scope(span s)
 
 scope::~scope()
 {
-    if(span* cur = current_slot().get())
-        *cur = std::move(previous_);
+    auto& slot = current_slot();
+    span* cur = slot.get();
+    if(!cur)
+        return;
+    // A fiber keeps its slot for its next scope and frees it when it ends.
+    // A thread's main context (main, an HTTP I/O thread) is never destroyed
+    // before the process ends, so nothing would free its slot: free it when
+    // its outermost scope ends instead.
+    if(!previous_.context().valid() && !previous_.is_recording() &&
+       boost::fibers::context::active()->is_context(boost::fibers::type::main_context))
+    {
+        slot.reset(nullptr); // deletes the span
+        return;
+    }
+    *cur = std::move(previous_);
 }
 
 // ---------------------------------------------------------------- pipeline
