@@ -11,7 +11,8 @@
 # the DOM it ends with must show the supervision tree of the demo, states,
 # mailboxes and restarts, the demo's tool bus section, the waterfall of a
 # traced request and the figures' sparklines (the server's history, drawn
-# from the first poll), and must have been refreshed with new snapshots.
+# from the first poll), and must have been refreshed with new snapshots;
+# internal actors hidden by default, ?internal=1 and a filter (two more loads).
 # Exits 77 (skipped) only if Chromium is missing and tools/bootstrap --test
 # cannot install it.
 set -u
@@ -152,4 +153,24 @@ for series in "messages/s" "actors" "dead letters/s" "restarts/s" "deepest mailb
         fail "no sparkline of $series with three points or more"
 done
 grep -q '<span class="value" id="fig-memory">[1-9]' "$dom" || fail "no memory figure"
+# the runtime's own actors (executor lanes, the health probe) are hidden by
+# default and counted; ?internal=1 shows them; a filter keeps the matches
+# and their ancestors
+grep -Eq 'id="tree" class="tree" data-hidden-internal="[1-9][0-9]*"' "$dom" || fail "no count of hidden internal actors"
+grep -q 'data-name="lane_actor"' "$dom" && fail "an executor lane is shown by default"
+grep -q 'id="tree-hidden" class="empty">[1-9][0-9]* internal hidden<' "$dom" || fail "no note of the hidden internal actors"
+view() { # the page's DOM with the given query
+    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+        --user-data-dir="$work/profile" --virtual-time-budget=2000 \
+        --dump-dom "http://127.0.0.1:$port/?interval=250&$1" >"$work/view.html" 2>"$work/browser.err" ||
+        { cat "$work/browser.err"; fail "chromium failed on ?$1"; }
+}
+view "internal=1"
+grep -q 'data-name="lane_actor"' "$work/view.html" || fail "?internal=1 does not show the executor lanes"
+grep -q 'data-name="health_probe"' "$work/view.html" || fail "?internal=1 does not show the health probe"
+view "filter=parser-1&sort=name"
+grep -q 'data-name="parser-1"' "$work/view.html" || fail "the filter lost its match"
+grep -q 'data-name="parsers"' "$work/view.html" || fail "the filter lost the match's supervisor"
+grep -Eq 'data-name="(parser-2|aggregator|source)"' "$work/view.html" && fail "the filter kept actors that do not match"
+grep -Eq 'data-filtered-out="[1-9]' "$work/view.html" || fail "no count of the actors filtered out"
 echo "http_page_chromium: ok"

@@ -44,6 +44,17 @@ constexpr std::string_view html = R"HTML(<!DOCTYPE html>
     <div class="primary">
       <section class="panel tree-panel">
         <h2>Supervision tree</h2>
+        <div class="tree-tools">
+          <input type="search" id="tree-filter" placeholder="filter: name or type" aria-label="filter the actors by name or type">
+          <select id="tree-sort" aria-label="order of the actors">
+            <option value="start">start order</option>
+            <option value="name">by name</option>
+            <option value="mailbox">by mailbox depth</option>
+            <option value="restarts">by restarts</option>
+          </select>
+          <label><input type="checkbox" id="tree-internal"> internal actors</label>
+          <span id="tree-hidden" class="empty"></span>
+        </div>
         <div id="tree" class="tree"><p class="empty">waiting for the first snapshot&hellip;</p></div>
       </section>
       <div id="sections" class="sections"></div>
@@ -109,6 +120,9 @@ table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nu
 th, td { text-align: right; padding: .25rem .4rem; border-bottom: 1px solid var(--line); }
 th:first-child, td:first-child { text-align: left; }
 th { color: var(--muted); font-weight: 500; font-size: .8rem; }
+.tree-tools { display: flex; flex-wrap: wrap; gap: .4rem .8rem; align-items: center; margin-bottom: .5rem; font-size: .85rem; }
+.tree-tools input[type=search] { flex: 1 1 10rem; max-width: 16rem; padding: .2rem .4rem; border: 1px solid var(--line); border-radius: 4px; }
+.tree-tools select { padding: .15rem .3rem; border: 1px solid var(--line); border-radius: 4px; background: var(--panel); }
 .tree ul { list-style: none; margin: 0; padding-left: 1.2rem; border-left: 1px dashed var(--line); }
 .tree > ul { padding-left: 0; border-left: none; }
 .node { margin: .25rem 0; }
@@ -202,6 +216,62 @@ constexpr std::string_view js = R"JS('use strict';
     return rank(a) - rank(b) || label(a).localeCompare(label(b));
   }
 
+  // The tree's controls: a text filter (an actor shows if its name or type
+  // contains it, with its ancestors; a match shows its whole subtree), an
+  // order for siblings, and the runtime's own actors (executor lanes, the
+  // health probe: types in a `detail` namespace of spindle) hidden unless
+  // asked for. ?filter=, ?sort= and ?internal=1 set them from the URL.
+  const internalType = /^spindle::(?:\w+::)*detail::/;
+  const isInternal = (n) => n.type !== 'root' && internalType.test(n.actor_type || '');
+  const treeView = {
+    filter: (params.get('filter') || '').toLowerCase(),
+    sort: params.get('sort') || 'start',
+    internal: params.get('internal') === '1',
+  };
+  const sorters = {
+    name: (a, b) => label(a).localeCompare(label(b)),
+    mailbox: (a, b) => (b.mailbox_depth || 0) - (a.mailbox_depth || 0) || label(a).localeCompare(label(b)),
+    restarts: (a, b) => (b.restarts || 0) - (a.restarts || 0) || label(a).localeCompare(label(b)),
+  };
+  let lastTree = null;
+  function countAll(n) { return 1 + (n.children || []).reduce((k, c) => k + countAll(c), 0); }
+  // A copy of `node` with what the controls hide left out, counting it.
+  function prune(node, isRoot, shown, hidden) {
+    if (!isRoot && !treeView.internal && isInternal(node)) {
+      hidden.internal += countAll(node);
+      return null;
+    }
+    const hit = !treeView.filter || (label(node) + ' ' + (node.actor_type || '')).toLowerCase().includes(treeView.filter);
+    const kids = [];
+    for (const c of node.children || []) {
+      const k = prune(c, false, shown || (hit && !isRoot && treeView.filter !== ''), hidden);
+      if (k) kids.push(k);
+    }
+    if (isRoot || shown || hit || kids.length) return Object.assign({}, node, { children: kids });
+    hidden.filtered += 1;
+    return null;
+  }
+  function renderTree() {
+    if (!lastTree) return;
+    const hidden = { internal: 0, filtered: 0 };
+    const pruned = prune(lastTree, true, false, hidden);
+    const tree = el('ul');
+    tree.appendChild(renderNode(pruned, true));
+    $('tree').replaceChildren(tree);
+    $('tree').dataset.hiddenInternal = hidden.internal;
+    $('tree').dataset.filteredOut = hidden.filtered;
+    const notes = [];
+    if (hidden.internal) notes.push(hidden.internal + ' internal hidden');
+    if (hidden.filtered) notes.push(hidden.filtered + ' filtered out');
+    $('tree-hidden').textContent = notes.join(', ');
+  }
+  $('tree-filter').value = treeView.filter;
+  $('tree-sort').value = sorters[treeView.sort] ? treeView.sort : 'start';
+  $('tree-internal').checked = treeView.internal;
+  $('tree-filter').addEventListener('input', (e) => { treeView.filter = e.target.value.toLowerCase(); renderTree(); });
+  $('tree-sort').addEventListener('change', (e) => { treeView.sort = e.target.value; renderTree(); });
+  $('tree-internal').addEventListener('change', (e) => { treeView.internal = e.target.checked; renderTree(); });
+
   function renderNode(node, isRoot) {
     const li = el('li', 'node type-' + node.type + ' state-' + node.state);
     li.dataset.name = label(node);
@@ -219,7 +289,8 @@ constexpr std::string_view js = R"JS('use strict';
     }
     if (node.strategy) row.appendChild(el('span', 'strategy', node.strategy));
     li.appendChild(row);
-    const children = (node.children || []).slice().sort(isRoot ? order : () => 0);
+    const by = sorters[treeView.sort];
+    const children = (node.children || []).slice().sort(by || (isRoot ? order : () => 0));
     if (children.length || node.omitted) {
       const ul = el('ul');
       for (const c of children) ul.appendChild(renderNode(c, false));
@@ -328,9 +399,8 @@ constexpr std::string_view js = R"JS('use strict';
     $('fig-dead').textContent = fmt(doc.stats.dead_letters);
     renderHistory(doc.history);
 
-    const tree = el('ul');
-    tree.appendChild(renderNode(doc.tree, true));
-    $('tree').replaceChildren(tree);
+    lastTree = doc.tree;
+    renderTree();
 
     const before = {};
     if (previous) for (const w of previous.workers) before[w.worker] = w.messages;
