@@ -12,7 +12,8 @@
 # mailboxes and restarts, the demo's tool bus section, the waterfall of a
 # traced request and the figures' sparklines (the server's history, drawn
 # from the first poll), and must have been refreshed with new snapshots;
-# internal actors hidden by default, ?internal=1 and a filter (two more loads).
+# internal actors hidden by default, ?internal=1, a filter and an actor's
+# drill-down (three more loads).
 # Exits 77 (skipped) only if Chromium is missing and tools/bootstrap --test
 # cannot install it.
 set -u
@@ -173,4 +174,14 @@ grep -q 'data-name="parser-1"' "$work/view.html" || fail "the filter lost its ma
 grep -q 'data-name="parsers"' "$work/view.html" || fail "the filter lost the match's supervisor"
 grep -Eq 'data-name="(parser-2|aggregator|source)"' "$work/view.html" && fail "the filter kept actors that do not match"
 grep -Eq 'data-filtered-out="[1-9]' "$work/view.html" || fail "no count of the actors filtered out"
+# the drill-down (?actor= opens it as a click on the actor's name does):
+# its figures, its mailbox depth over the page's polls, its type's messages
+grep -q '<section class="panel drill" id="drill" hidden=""' "$dom" || fail "the drill-down is open with nothing chosen"
+view "actor=parser-1"
+grep -q '<section class="panel drill" id="drill" data-actor="parser-1">' "$work/view.html" || fail "?actor=parser-1 did not open its drill-down"
+grep -Eq '<span class="k">supervisor</span><span class="v">parsers</span>' "$work/view.html" || fail "the drill-down does not name the supervisor"
+grep -Eq '<svg class="spark"[^>]*data-series="mailbox depth" data-points="([2-9]|[1-9][0-9]+)"' "$work/view.html" ||
+    fail "no mailbox depth sparkline of two points or more in the drill-down"
+grep -Eq '<td title="lines">lines</td><td class="num">[1-9]' "$work/view.html" || fail "the drill-down does not show the parsers' lines messages"
+grep -q '<li class="node type-worker state-[a-z]* selected" data-name="parser-1"' "$work/view.html" || fail "the chosen actor is not marked in the tree"
 echo "http_page_chromium: ok"

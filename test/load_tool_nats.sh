@@ -27,6 +27,12 @@ fail() { echo "load_tool_nats: $*"; for f in "$work"/*.out; do echo "--- $f"; ca
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 nats-server -a 127.0.0.1 -p "$port" >"$work/nats.out" 2>&1 &
 pids+=($!)
+# the demo joins once, at start: wait for the server to accept (on a loaded
+# machine it may take a while to listen)
+for _ in $(seq 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
 "$demo" --workers 2 --port 0 --duration 120 --nats "nats://127.0.0.1:$port" >"$work/demo.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do

@@ -57,6 +57,10 @@ constexpr std::string_view html = R"HTML(<!DOCTYPE html>
         </div>
         <div id="tree" class="tree"><p class="empty">waiting for the first snapshot&hellip;</p></div>
       </section>
+      <section class="panel drill" id="drill" hidden>
+        <h2><span id="drill-title">Actor</span> <button type="button" id="drill-close" aria-label="close">&times;</button></h2>
+        <div id="drill-body"></div>
+      </section>
       <div id="sections" class="sections"></div>
     </div>
     <div class="side">
@@ -123,6 +127,13 @@ th { color: var(--muted); font-weight: 500; font-size: .8rem; }
 .tree-tools { display: flex; flex-wrap: wrap; gap: .4rem .8rem; align-items: center; margin-bottom: .5rem; font-size: .85rem; }
 .tree-tools input[type=search] { flex: 1 1 10rem; max-width: 16rem; padding: .2rem .4rem; border: 1px solid var(--line); border-radius: 4px; }
 .tree-tools select { padding: .15rem .3rem; border: 1px solid var(--line); border-radius: 4px; background: var(--panel); }
+.node > .row .name { cursor: pointer; }
+.node.selected > .row .name { text-decoration: underline; color: var(--accent); }
+.drill h2 { display: flex; justify-content: space-between; align-items: center; }
+.drill button { border: none; background: none; font-size: 1.1rem; cursor: pointer; color: var(--muted); }
+.drill .spark-box { max-width: 22rem; }
+.drill svg.spark { display: block; width: 100%; height: 32px; overflow: visible; }
+.drill .failure { color: var(--fail); white-space: pre-wrap; overflow-wrap: anywhere; margin: .2rem 0; }
 .tree ul { list-style: none; margin: 0; padding-left: 1.2rem; border-left: 1px dashed var(--line); }
 .tree > ul { padding-left: 0; border-left: none; }
 .node { margin: .25rem 0; }
@@ -234,6 +245,87 @@ constexpr std::string_view js = R"JS('use strict';
     restarts: (a, b) => (b.restarts || 0) - (a.restarts || 0) || label(a).localeCompare(label(b)),
   };
   let lastTree = null;
+  // The drill-down: one actor's figures, its mailbox depth over the polls
+  // this page has seen, its type's messages, its events and last failure.
+  // ?actor=NAME opens it on an actor by name (or id).
+  let selected = null;
+  let wantedActor = params.get('actor');
+  let lastDoc = null;
+  const depthHistory = new Map(); // actor id -> [[time ms, depth], ...]
+  function recordDepths(doc) {
+    const t = Date.parse(doc.system.time);
+    const seen = new Set();
+    const walk = (n, parent) => {
+      if (n.type !== 'root' && n.id) {
+        seen.add(n.id);
+        const h = depthHistory.get(n.id) || [];
+        h.push([t, n.mailbox_depth || 0]);
+        if (h.length > 300) h.shift();
+        depthHistory.set(n.id, h);
+        if (wantedActor && (n.name === wantedActor || n.id === wantedActor)) { selected = n.id; wantedActor = null; }
+      }
+      for (const c of n.children || []) walk(c, n);
+    };
+    walk(doc.tree, null);
+    for (const id of Array.from(depthHistory.keys())) if (!seen.has(id)) depthHistory.delete(id);
+  }
+  function findNode(n, id, parent) {
+    if (n.id === id) return { node: n, parent };
+    for (const c of n.children || []) {
+      const r = findNode(c, id, n);
+      if (r) return r;
+    }
+    return null;
+  }
+  function renderDrill() {
+    const panel = $('drill');
+    const found = selected && lastDoc ? findNode(lastDoc.tree, selected, null) : null;
+    if (!found) { panel.hidden = true; return; }
+    const { node, parent } = found;
+    panel.hidden = false;
+    panel.dataset.actor = label(node);
+    $('drill-title').textContent = label(node);
+    const body = el('div');
+    const facts = body.appendChild(el('div', 'facts'));
+    const fact = (k, v) => {
+      const f = facts.appendChild(el('span', 'fact'));
+      f.appendChild(el('span', 'k', k));
+      f.appendChild(el('span', 'v', String(v)));
+    };
+    fact('type', node.actor_type || node.type);
+    fact('id', node.id);
+    fact('state', node.state);
+    fact('supervisor', parent ? label(parent) : '\u2013');
+    fact('mailbox', node.mailbox_depth);
+    fact('restarts', node.restarts);
+    if (node.children && node.children.length) fact('children', node.children.length);
+    body.appendChild(el('h3', null, 'mailbox depth (this page\u2019s polls)'));
+    const box = body.appendChild(el('div', 'spark-box'));
+    const h = depthHistory.get(node.id) || [];
+    sparkline(box, h.map((x) => x[0]), h.map((x) => x[1]), interval, 'mailbox depth');
+    const mine = (lastDoc.message_types || []).filter((m) => m.actor_type === node.actor_type);
+    body.appendChild(el('h3', null, 'messages handled by actors of its type'));
+    body.appendChild(mine.length ? rowsTable(mine.map((m) => ({ message: shortType(m.message_type), messages: m.messages })))
+                                 : el('p', 'empty', 'none'));
+    const evs = (lastDoc.events || []).filter((e) => e.source === node.id);
+    const failure = evs.slice().reverse().find((e) => /fail|escalat/.test(e.type) && e.detail);
+    body.appendChild(el('h3', null, 'last failure'));
+    body.appendChild(failure ? el('p', 'failure', failure.time.slice(11, 19) + ' ' + failure.detail) : el('p', 'empty', 'none seen'));
+    body.appendChild(el('h3', null, 'its recent events'));
+    if (evs.length) {
+      const ol = body.appendChild(el('ol', 'events'));
+      for (const e of evs.slice(-10).reverse()) {
+        const li = ol.appendChild(el('li'));
+        li.appendChild(el('span', 'when', e.time.slice(11, 19)));
+        li.appendChild(el('span', 'badge', e.type));
+        if (e.detail) li.appendChild(document.createTextNode(' ' + e.detail));
+      }
+    } else {
+      body.appendChild(el('p', 'empty', 'none'));
+    }
+    $('drill-body').replaceChildren(body);
+  }
+  $('drill-close').addEventListener('click', () => { selected = null; renderDrill(); renderTree(); });
   function countAll(n) { return 1 + (n.children || []).reduce((k, c) => k + countAll(c), 0); }
   // A copy of `node` with what the controls hide left out, counting it.
   function prune(node, isRoot, shown, hidden) {
@@ -280,7 +372,12 @@ constexpr std::string_view js = R"JS('use strict';
     li.dataset.restarts = node.restarts;
     const row = el('div', 'row');
     row.appendChild(el('span', 'kind', node.type));
-    row.appendChild(el('span', 'name', label(node)));
+    const name = row.appendChild(el('span', 'name', label(node)));
+    if (!isRoot) {
+      name.title = 'details of ' + label(node);
+      name.addEventListener('click', () => { selected = node.id; renderDrill(); renderTree(); });
+    }
+    if (!isRoot && node.id === selected) li.classList.add('selected');
     if (node.actor_type && node.name) row.appendChild(el('span', 'atype', shortType(node.actor_type)));
     row.appendChild(el('span', 'badge ' + node.state, node.state));
     if (!isRoot) {
@@ -400,7 +497,10 @@ constexpr std::string_view js = R"JS('use strict';
     renderHistory(doc.history);
 
     lastTree = doc.tree;
+    lastDoc = doc;
+    recordDepths(doc);
     renderTree();
+    renderDrill();
 
     const before = {};
     if (previous) for (const w of previous.workers) before[w.worker] = w.messages;
