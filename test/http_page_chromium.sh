@@ -159,6 +159,8 @@ grep -q '<span class="value" id="fig-memory">[1-9]' "$dom" || fail "no memory fi
 # and their ancestors
 grep -Eq 'id="tree" class="tree" data-hidden-internal="[1-9][0-9]*"' "$dom" || fail "no count of hidden internal actors"
 grep -q 'data-name="lane_actor"' "$dom" && fail "an executor lane is shown by default"
+grep -q '<span class="kind">actor</span><span class="name" title="details of parser-0">parser-0</span>' "$dom" ||
+    fail "a parser is not badged 'actor' (not 'worker', the threads' word) with a clickable name"
 grep -q 'id="tree-hidden" class="empty">[1-9][0-9]* internal hidden<' "$dom" || fail "no note of the hidden internal actors"
 view() { # the page's DOM with the given query
     timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \

@@ -371,7 +371,9 @@ constexpr std::string_view js = R"JS('use strict';
     li.dataset.depth = node.mailbox_depth;
     li.dataset.restarts = node.restarts;
     const row = el('div', 'row');
-    row.appendChild(el('span', 'kind', node.type));
+    // "worker" is OTP's word for a child that is not a supervisor; the page
+    // says "actor", so it is not taken for one of the worker threads
+    row.appendChild(el('span', 'kind', node.type === 'worker' ? 'actor' : node.type));
     const name = row.appendChild(el('span', 'name', label(node)));
     if (!isRoot) {
       name.title = 'details of ' + label(node);
