@@ -23,15 +23,6 @@ using namespace spindle_test;
 
 namespace {
 
-std::vector<span_data> spans_named(capture_exporter const& exp, std::string const& name)
-{
-    std::vector<span_data> r;
-    for(auto& s : exp.spans())
-        if(s.name == name)
-            r.push_back(s);
-    return r;
-}
-
 spindle::stage_options named(std::string name)
 {
     spindle::stage_options o;

@@ -77,6 +77,16 @@ inline bool wait_for(std::function<bool()> const& pred, std::chrono::seconds lim
     return true;
 }
 
+/// Every exported span named `name`, in the order they were exported.
+inline std::vector<spindle::trace::span_data> spans_named(capture_exporter const& exp, std::string const& name)
+{
+    std::vector<spindle::trace::span_data> r;
+    for(auto& s : exp.spans())
+        if(s.name == name)
+            r.push_back(s);
+    return r;
+}
+
 /// The span named `name`, once the pipeline has exported it (flushing until it
 /// has, for up to wait_for's bound); empty if it never came.
 inline std::optional<spindle::trace::span_data> wait_span(

@@ -69,19 +69,6 @@ BOOST_AUTO_TEST_CASE(a_wrapped_callable_on_another_thread)
     BOOST_TEST(later->parent.to_hex() == parent.to_hex());
 }
 
-namespace {
-
-std::vector<span_data> spans_named(capture_exporter const& exp, std::string const& name)
-{
-    std::vector<span_data> r;
-    for(auto& s : exp.spans())
-        if(s.name == name)
-            r.push_back(s);
-    return r;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_CASE(a_plain_task_runs_in_a_child_span_of_its_submitter)
 {
     auto exp = std::make_shared<capture_exporter>();

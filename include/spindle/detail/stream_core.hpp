@@ -553,6 +553,34 @@ struct no_trace
     void end(bool) noexcept {}
 };
 
+/** The port of a stage that works on one item at a time (`Op` derives
+    from it and from stage_base, and has `process(v, weight, trace)`): an
+    item without a context runs `process` with a no_trace, inlined, so the
+    untraced code is the stage's as it was; a traced item takes an
+    out-of-line path with a stage_trace.
+*/
+template<class Op, class T>
+class traced_port : public port<T>
+{
+public:
+    bool push(T&& v, std::uint32_t w) final
+    {
+        auto& self = static_cast<Op&>(*this);
+        if(BOOST_UNLIKELY(self.traced()))
+            return push_traced(std::move(v), w);
+        no_trace trace;
+        return self.process(std::move(v), w, trace);
+    }
+
+private:
+    BOOST_NOINLINE bool push_traced(T&& v, std::uint32_t w)
+    {
+        auto& self = static_cast<Op&>(*this);
+        stage_trace trace(self);
+        return self.process(std::move(v), w, trace);
+    }
+};
+
 /// Calls `f(a)`, or `f(a, token)` when `f` takes the stream's stop token.
 template<class F, class A>
 decltype(auto) invoke_stage(F& f, A&& a, std::stop_token const& token)

@@ -349,7 +349,7 @@ public:
 };
 
 template<class In, class Out, class F>
-class map_op final : public port<In>, public stage_base
+class map_op final : public traced_port<map_op<In, Out, F>, In>, public stage_base
 {
     F fn_;
     port<Out>* next_;
@@ -358,20 +358,6 @@ public:
     map_op(build_context const& cx, F fn, port_base* next) : fn_(std::move(fn)), next_(static_cast<port<Out>*>(next))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
-    }
-
-    bool push(In&& v, std::uint32_t w) override
-    {
-        if(BOOST_UNLIKELY(this->traced()))
-            return push_traced(std::move(v), w);
-        no_trace trace;
-        return process(std::move(v), w, trace);
-    }
-
-    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
-    {
-        stage_trace trace(*this);
-        return process(std::move(v), w, trace);
     }
 
     template<class Trace>
@@ -410,7 +396,7 @@ public:
 };
 
 template<class T, class P>
-class filter_op final : public port<T>, public stage_base
+class filter_op final : public traced_port<filter_op<T, P>, T>, public stage_base
 {
     P pred_;
     port<T>* next_;
@@ -420,20 +406,6 @@ public:
         : pred_(std::move(pred)), next_(static_cast<port<T>*>(next))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
-    }
-
-    bool push(T&& v, std::uint32_t w) override
-    {
-        if(BOOST_UNLIKELY(this->traced()))
-            return push_traced(std::move(v), w);
-        no_trace trace;
-        return process(std::move(v), w, trace);
-    }
-
-    BOOST_NOINLINE bool push_traced(T&& v, std::uint32_t w)
-    {
-        stage_trace trace(*this);
-        return process(std::move(v), w, trace);
     }
 
     template<class Trace>
@@ -476,7 +448,7 @@ public:
 };
 
 template<class In, class Out, class F>
-class flat_map_op final : public port<In>, public stage_base
+class flat_map_op final : public traced_port<flat_map_op<In, Out, F>, In>, public stage_base
 {
     using range_type = stage_result_t<F, In>;
 
@@ -488,20 +460,6 @@ public:
         : fn_(std::move(fn)), next_(static_cast<port<Out>*>(next))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
-    }
-
-    bool push(In&& v, std::uint32_t w) override
-    {
-        if(BOOST_UNLIKELY(this->traced()))
-            return push_traced(std::move(v), w);
-        no_trace trace;
-        return process(std::move(v), w, trace);
-    }
-
-    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
-    {
-        stage_trace trace(*this);
-        return process(std::move(v), w, trace);
     }
 
     template<class Trace>
@@ -555,7 +513,7 @@ public:
 };
 
 template<class In, class Out, class P>
-class via_op final : public port<In>, public stage_base
+class via_op final : public traced_port<via_op<In, Out, P>, In>, public stage_base
 {
     using result_type = process_result_t<P, In>;
 
@@ -566,20 +524,6 @@ public:
     via_op(build_context const& cx, P p, port_base* next) : p_(std::move(p)), next_(static_cast<port<Out>*>(next))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
-    }
-
-    bool push(In&& v, std::uint32_t w) override
-    {
-        if(BOOST_UNLIKELY(this->traced()))
-            return push_traced(std::move(v), w);
-        no_trace trace;
-        return process(std::move(v), w, trace);
-    }
-
-    BOOST_NOINLINE bool push_traced(In&& v, std::uint32_t w)
-    {
-        stage_trace trace(*this);
-        return process(std::move(v), w, trace);
     }
 
     template<class Trace>

@@ -146,23 +146,21 @@ spindle::detail::trace_carrier* capture() noexcept
     }
 }
 
-// The demangled name, as metric labels spell it (attributes).
-std::string const& type_name(std::type_info const* t)
+// A type's names, computed once per thread: `full` demangled, as metric
+// labels spell it (attributes), `readable` without `(anonymous
+// namespace)::` (span names, which people read).
+struct type_names
 {
-    thread_local std::unordered_map<std::type_info const*, std::string> names;
-    auto it = names.find(t);
-    if(it == names.end())
-        it = names.emplace(t, t ? boost::core::demangle(t->name()) : std::string("?")).first;
-    return it->second;
-}
+    std::string full, readable;
+};
 
-// Without `(anonymous namespace)::` (span names, which people read).
-std::string const& span_name(std::type_info const* t)
+type_names const& names_of(std::type_info const* t)
 {
-    thread_local std::unordered_map<std::type_info const*, std::string> names;
-    auto it = names.find(t);
-    if(it == names.end())
-        it = names.emplace(t, t ? spindle::detail::readable_type_name(*t) : std::string("?")).first;
+    thread_local std::unordered_map<std::type_info const*, type_names> cache;
+    auto it = cache.find(t);
+    if(it == cache.end())
+        it = cache.emplace(t, t ? type_names{boost::core::demangle(t->name()), spindle::detail::readable_type_name(*t)}
+                                : type_names{"?", "?"}).first;
     return it->second;
 }
 
@@ -191,11 +189,12 @@ void* begin(spindle::detail::trace_carrier* cr, actor_base&, spindle::detail::en
         o.root = true; // the sender's span, not whatever this fiber ran before
         if(c->ctx.valid())
             o.parent = std::move(c->ctx);
-        c->s = start_span(span_name(vt.type), std::move(o));
+        type_names const& message = names_of(vt.type);
+        c->s = start_span(message.readable, std::move(o));
         if(c->s.is_recording())
         {
-            c->s.set_attribute("actor.type", type_name(vt.actor));
-            c->s.set_attribute("message.type", type_name(vt.type));
+            c->s.set_attribute("actor.type", names_of(vt.actor).full);
+            c->s.set_attribute("message.type", message.full);
             if(c->posted != std::chrono::steady_clock::time_point{})
                 c->s.set_attribute("mailbox.wait_ns",
                     static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
