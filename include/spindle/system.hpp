@@ -290,7 +290,11 @@ public:
         `actor_stopped`. Boost.Fiber cannot kill a fiber: an actor still
         inside a handler at the deadline is named in the report and
         abandoned — its fiber, stack and behaviour object are leaked, and its
-        worker thread is detached and left parked (it costs no CPU).
+        worker thread is detached and left parked (it costs no CPU). A
+        worker that hosts no stuck actor is waited for past the deadline
+        (as long again, at least 5 s, ending as soon as it exits): only a
+        fiber of the caller's own that never ends can keep it, and then it is
+        abandoned too (`abandoned_workers`).
         Idempotent: later calls return the first report.
     */
     shutdown_report shutdown(std::chrono::nanoseconds deadline);

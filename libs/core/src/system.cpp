@@ -18,6 +18,12 @@
 namespace spindle {
 namespace detail {
 
+namespace {
+/// The least a shutdown waits past its deadline for a worker that hosts no
+/// stuck actor (see `system_state::shutdown`).
+constexpr std::chrono::seconds free_worker_grace{5};
+} // namespace
+
 system_state::system_state(system_options opts) : opts_(std::move(opts))
 {
     if(opts_.worker_threads == 0)
@@ -443,8 +449,11 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
     }
     // Workers with only idle runners exit at once. Shutdown returns at the
     // deadline: a worker hosting a stuck actor is abandoned then; one that
-    // hosts none is only on its way out, and gets a moment more (bounded,
-    // in case a fiber of the user's own is stuck on it).
+    // hosts none is only on its way out. It gets as long again as the
+    // deadline, at least free_worker_grace: on a loaded machine a thread may
+    // wait that long for a core, and a fixed moment (it was 200 ms) abandoned
+    // healthy workers under load. Bounded all the same, in case a fiber of
+    // the user's own is stuck on it; the wait ends as soon as they exit.
     auto const all_exited = [&](bool only_free) {
         for(std::size_t i = 0; i < workers_.size(); ++i)
             if(workers_[i]->exit_state_.load(std::memory_order_acquire) == 0 && !(only_free && hosts_stuck[i]))
@@ -454,7 +463,8 @@ shutdown_report system_state::shutdown(std::chrono::nanoseconds deadline_in)
     {
         std::unique_lock lk(exit_mtx_);
         exit_cv_.wait_until(lk, std::max(deadline, std::chrono::steady_clock::now()), [&] { return all_exited(false); });
-        exit_cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return all_exited(true); });
+        auto const grace = std::max<std::chrono::nanoseconds>(deadline_in, free_worker_grace);
+        exit_cv_.wait_for(lk, grace, [&] { return all_exited(true); });
     }
     for(auto& w : workers_)
     {
