@@ -43,8 +43,8 @@ if(SPINDLE_SANITIZE)
     add_compile_options(${flags})
     add_link_options("-fsanitize=${SPINDLE_SANITIZE}")
 
-    if("address" IN_LIST spindle_sanitizers)
-        # Boost.Context's fcontext switches, announced to ASan: definitions
+    if("address" IN_LIST spindle_sanitizers OR "thread" IN_LIST spindle_sanitizers)
+        # Boost.Context's fcontext switches, announced to ASan or TSan: definitions
         # of make/jump/ontop_fcontext that wrap libboost_context's, linked
         # into every executable (test/sanitize/fiber_switch.cpp says why).
         # Not instrumented itself; kept out of the installed targets.

@@ -2,10 +2,10 @@
 // Copyright (c) 2026 The Spindle authors
 // Distributed under the Boost Software License, Version 1.0.
 //
-// AddressSanitizer annotations for Boost.Context's fcontext switches, linked
-// into every executable of a build with -DSPINDLE_SANITIZE=address,...
-// (cmake/SpindleSanitize.cmake; doc/reliability.md, "Fibers and
-// AddressSanitizer").
+// AddressSanitizer and ThreadSanitizer annotations for Boost.Context's
+// fcontext switches, linked into every executable of a build with
+// -DSPINDLE_SANITIZE=address,... or thread (cmake/SpindleSanitize.cmake;
+// doc/reliability.md, "Fibers and AddressSanitizer", "ThreadSanitizer").
 //
 // Debian's libboost_context and libboost_fiber are built on the assembler
 // back end (fcontext), which does not tell ASan when it moves a thread to
@@ -26,9 +26,19 @@
 // stack a context is made on is recorded here; any other address is on the
 // current thread's own stack (Boost.Fiber's main contexts never migrate).
 //
+// ThreadSanitizer keeps a shadow call stack and a vector clock per thread;
+// without annotations a fiber that moves from one worker to another carries
+// the first worker's identity, and a switch mixes two fibers' call stacks.
+// Here every stack a context is made on gets a TSan fiber
+// (__tsan_create_fiber), a thread's own stack keeps the thread's, and
+// __tsan_switch_to_fiber names the one a switch goes to, immediately before
+// it (the protocol of <sanitizer/tsan_interface.h>, what BOOST_USE_TSAN does
+// in the ucontext back end). The switch synchronizes (its default): two
+// fibers on one thread never run at once.
+//
 // Compiled without instrumentation (it runs half on one stack and half on
 // another); the sanitizer entry points are weak, so the functions only
-// forward where ASan is absent.
+// forward where neither sanitizer is present.
 
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +55,12 @@ extern "C" {
 // The sanitizer interface (<sanitizer/common_interface_defs.h>), weak.
 __attribute__((weak)) void __sanitizer_start_switch_fiber(void** fake_stack_save, void const* bottom, std::size_t size);
 __attribute__((weak)) void __sanitizer_finish_switch_fiber(void* fake_stack_save, void const** bottom_old, std::size_t* size_old);
+
+// ThreadSanitizer's fiber interface (<sanitizer/tsan_interface.h>), weak.
+__attribute__((weak)) void* __tsan_get_current_fiber(void);
+__attribute__((weak)) void* __tsan_create_fiber(unsigned flags);
+__attribute__((weak)) void __tsan_destroy_fiber(void* fiber);
+__attribute__((weak)) void __tsan_switch_to_fiber(void* fiber, unsigned flags);
 
 // Boost.Context's ABI (boost/context/detail/fcontext.hpp), restated so that
 // this file includes no Boost header that declares them differently.
@@ -80,10 +96,18 @@ F real(char const* name) noexcept
     return reinterpret_cast<F>(f);
 }
 
+/// Whether ThreadSanitizer is present (its fiber interface is).
+bool tsan() noexcept
+{
+    return __tsan_create_fiber != nullptr && __tsan_switch_to_fiber != nullptr && __tsan_destroy_fiber != nullptr
+        && __tsan_get_current_fiber != nullptr;
+}
+
 struct stack_range
 {
     std::uintptr_t low;
-    entry_fn entry; // the function a new context starts in, until it starts
+    entry_fn entry;   // the function a new context starts in, until it starts
+    void* tsan_fiber; // its ThreadSanitizer fiber (TSan builds)
 };
 
 /// Every stack a context was made on, by its (exclusive) high end.
@@ -94,11 +118,26 @@ struct registry
 
     void add(std::uintptr_t low, std::uintptr_t high, entry_fn fn)
     {
+        void* const fiber = tsan() ? __tsan_create_fiber(0) : nullptr;
         std::lock_guard<std::mutex> lk(m);
         // a stack's memory may have held another, since freed: forget it
         for(auto it = stacks.upper_bound(low); it != stacks.end() && it->second.low < high;)
+        {
+            if(it->second.tsan_fiber != nullptr)
+                __tsan_destroy_fiber(it->second.tsan_fiber);
             it = stacks.erase(it);
-        stacks[high] = stack_range{low, fn};
+        }
+        stacks[high] = stack_range{low, fn, fiber};
+    }
+
+    /// The TSan fiber of the stack holding `p`, or null if none holds it.
+    void* tsan_fiber(std::uintptr_t p)
+    {
+        std::lock_guard<std::mutex> lk(m);
+        auto it = stacks.upper_bound(p);
+        if(it == stacks.end() || it->second.low > p)
+            return nullptr;
+        return it->second.tsan_fiber;
     }
 
     /// The stack holding `p`: [low, high), and its pending entry (taken).
@@ -159,9 +198,26 @@ bool announce() noexcept
     return on;
 }
 
-/// Announces a switch to the context `to` (ASan: the next stack).
+/// The thread's own TSan fiber: the one it started on. The first switch a
+/// thread makes leaves its own stack (a context made on a stack never runs
+/// on a thread before that thread switched to it), so it is current then.
+void* thread_tsan_fiber() noexcept
+{
+    thread_local void* const own = __tsan_get_current_fiber();
+    return own;
+}
+
+/// Announces a switch to the context `to` (ASan: the next stack; TSan: the
+/// next fiber, immediately before the switch, as TSan asks).
 void start_switch(void** fake_stack_save, fcontext_t to) noexcept
 {
+    if(tsan())
+    {
+        void* const own = thread_tsan_fiber();
+        void* const next = stacks().tsan_fiber(reinterpret_cast<std::uintptr_t>(to));
+        __tsan_switch_to_fiber(next != nullptr ? next : own, 0);
+        return;
+    }
     if(!announce())
         return;
     std::uintptr_t low = 0;
