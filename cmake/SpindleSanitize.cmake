@@ -11,9 +11,10 @@
 # Boost.Fiber and Boost.Context are built on the fcontext back end without
 # sanitizer annotations, and the project uses Debian's packages only (no
 # copy of Boost's sources), so this build links them as they are, and
-# announces their stack switches to ASan from outside: every executable gets
-# wrappers of libboost_context's switch functions (test/sanitize/
-# fiber_switch.cpp; doc/reliability.md).
+# announces their stack switches to ASan or TSan from outside: every
+# executable gets wrappers of libboost_context's switch functions (and, for
+# TSan, of Boost.Fiber's locks) (test/sanitize/fiber_switch.cpp;
+# doc/reliability.md).
 #
 # Sets SPINDLE_BOOST_FIBER: the target spindle::core links for Boost.Fiber.
 
