@@ -11,9 +11,10 @@
 # Boost.Fiber and Boost.Context are built on the fcontext back end without
 # sanitizer annotations, and the project uses Debian's packages only (no
 # copy of Boost's sources), so this build links them as they are, and
-# announces their stack switches to ASan from outside: every executable gets
-# wrappers of libboost_context's switch functions (test/sanitize/
-# fiber_switch.cpp; doc/reliability.md).
+# announces their stack switches to ASan or TSan from outside: every
+# executable gets wrappers of libboost_context's switch functions (and, for
+# TSan, of Boost.Fiber's locks) (test/sanitize/fiber_switch.cpp;
+# doc/reliability.md).
 #
 # Sets SPINDLE_BOOST_FIBER: the target spindle::core links for Boost.Fiber.
 
@@ -50,14 +51,18 @@ if(SPINDLE_SANITIZE)
     add_compile_options(${flags})
     add_link_options("-fsanitize=${SPINDLE_SANITIZE}")
 
-    if("address" IN_LIST spindle_sanitizers)
-        # Boost.Context's fcontext switches, announced to ASan: definitions
+    if("address" IN_LIST spindle_sanitizers OR "thread" IN_LIST spindle_sanitizers)
+        # Boost.Context's fcontext switches, announced to ASan or TSan: definitions
         # of make/jump/ontop_fcontext that wrap libboost_context's, linked
         # into every executable (test/sanitize/fiber_switch.cpp says why).
         # Not instrumented itself; kept out of the installed targets.
         add_library(spindle_sanitizer_fibers OBJECT
             "${CMAKE_CURRENT_LIST_DIR}/../test/sanitize/fiber_switch.cpp")
         target_compile_options(spindle_sanitizer_fibers PRIVATE -fno-sanitize=all)
+        if("thread" IN_LIST spindle_sanitizers)
+            # and Boost.Fiber's mutexes, announced to TSan (the same file)
+            target_compile_definitions(spindle_sanitizer_fibers PRIVATE SPINDLE_TSAN_FIBER_MUTEXES=1)
+        endif()
         target_link_libraries(spindle_sanitizer_fibers INTERFACE ${CMAKE_DL_LIBS})
         link_libraries("$<BUILD_INTERFACE:spindle_sanitizer_fibers>")
     endif()
