@@ -6,6 +6,7 @@
 #include <spindle/http/health.hpp>
 
 #include "resident.hpp"
+#include "rfc3339.hpp"
 
 #include <spindle/error.hpp>
 #include <spindle/event_stream.hpp>
@@ -83,18 +84,6 @@ struct check_state
     timer_id periodic;
     timer_id deadline;
 };
-
-std::string rfc3339(wall_clock::time_point tp)
-{
-    auto const t = wall_clock::to_time_t(tp);
-    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
-}
 
 std::string format_duration(std::chrono::nanoseconds d)
 {
@@ -247,7 +236,7 @@ std::string to_health_json(health_report const& r, health_options const& opts)
             o["observedUnit"] = e.result.observed_unit;
         o["status"] = to_string(e.result.status);
         if(e.time != wall_clock::time_point{})
-            o["time"] = rfc3339(e.time);
+            o["time"] = detail::rfc3339(e.time);
         if(!e.result.output.empty())
             o["output"] = e.result.output;
         auto& slot = checks[e.name];

@@ -11,6 +11,8 @@
 #include <spindle/metrics.hpp>
 #include <spindle/system.hpp>
 
+#include "rfc3339.hpp"
+
 #include <boost/json/array.hpp>
 
 #include <algorithm>
@@ -25,18 +27,6 @@ namespace spindle::http {
 namespace json = boost::json;
 
 namespace {
-
-std::string rfc3339(std::chrono::system_clock::time_point tp)
-{
-    auto const t = std::chrono::system_clock::to_time_t(tp);
-    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
-}
 
 json::value id_json(actor_id const& id)
 {
@@ -120,7 +110,7 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
         s["name"] = sys.options().name;
         s["workers"] = sys.options().worker_threads;
         s["stopping"] = sys.stopping();
-        s["time"] = rfc3339(std::chrono::system_clock::now());
+        s["time"] = detail::rfc3339(std::chrono::system_clock::now());
         doc["system"] = std::move(s);
     }
     {
@@ -252,7 +242,7 @@ json::object system_json(spindle::system& sys, system_json_options const& opts, 
             json::object o;
             o["sequence"] = e.sequence;
             o["type"] = to_string(e.type);
-            o["time"] = rfc3339(e.time);
+            o["time"] = detail::rfc3339(e.time);
             o["source"] = id_json(e.source);
             o["source_name"] = e.source_name;
             o["actor_type"] = e.actor_type;
