@@ -3,10 +3,10 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 
-// Streams without types: the event count the buffers wait on, the error
-// handling of stages, the state of a running stream, the actors that run
-// its segments and map_parallel's lanes, and `launch`, which turns a
-// description into segments, buffers and actors.
+// Streams without types: the error handling of stages, the state of a
+// running stream, the actors that run its segments and map_parallel's
+// lanes, and `launch`, which turns a description into segments, buffers
+// and actors.
 
 #include <spindle/stream.hpp>
 
@@ -118,43 +118,6 @@ std::ostream& operator<<(std::ostream& os, error_action a)
 }
 
 namespace detail {
-
-//------------------------------------------------------------------------------
-// event_count
-
-wake_status event_count::wait(key_type key, wait_deadline const& dl, std::stop_token const& st)
-{
-    std::unique_lock<spinlock> lk(lock_);
-    if(static_cast<key_type>(state_.load(std::memory_order_relaxed) >> 32) != key)
-    {
-        lk.unlock();
-        cancel_wait();
-        return wake_status::done; // notified since prepare_wait
-    }
-    wait_node n;
-    n.lock_ = &lock_;
-    waiters_.push_back(n);
-    wake_status r = wake_status::done;
-    try
-    {
-        r = park(lk, n, dl, st);
-    }
-    catch(...)
-    {
-        cancel_wait();
-        throw;
-    }
-    cancel_wait();
-    return r;
-}
-
-void event_count::notify_slow() noexcept
-{
-    wake_batch woken; // woken after the lock is released
-    std::lock_guard<spinlock> lk(lock_);
-    state_.fetch_add(std::uint64_t(1) << 32, std::memory_order_seq_cst);
-    woken.complete_all(waiters_, wake_status::done);
-}
 
 //------------------------------------------------------------------------------
 // stages
