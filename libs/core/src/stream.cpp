@@ -3,10 +3,10 @@
 // Distributed under the Boost Software License, Version 1.0.
 //
 
-// Streams without types: the event count the buffers wait on, the error
-// handling of stages, the state of a running stream, the actors that run
-// its segments and map_parallel's lanes, and `launch`, which turns a
-// description into segments, buffers and actors.
+// Streams without types: the error handling of stages, the state of a
+// running stream, the actors that run its segments and map_parallel's
+// lanes, and `launch`, which turns a description into segments, buffers
+// and actors.
 
 #include <spindle/stream.hpp>
 
@@ -118,43 +118,6 @@ std::ostream& operator<<(std::ostream& os, error_action a)
 }
 
 namespace detail {
-
-//------------------------------------------------------------------------------
-// event_count
-
-wake_status event_count::wait(key_type key, wait_deadline const& dl, std::stop_token const& st)
-{
-    std::unique_lock<spinlock> lk(lock_);
-    if(static_cast<key_type>(state_.load(std::memory_order_relaxed) >> 32) != key)
-    {
-        lk.unlock();
-        cancel_wait();
-        return wake_status::done; // notified since prepare_wait
-    }
-    wait_node n;
-    n.lock_ = &lock_;
-    waiters_.push_back(n);
-    wake_status r = wake_status::done;
-    try
-    {
-        r = park(lk, n, dl, st);
-    }
-    catch(...)
-    {
-        cancel_wait();
-        throw;
-    }
-    cancel_wait();
-    return r;
-}
-
-void event_count::notify_slow() noexcept
-{
-    wake_batch woken; // woken after the lock is released
-    std::lock_guard<spinlock> lk(lock_);
-    state_.fetch_add(std::uint64_t(1) << 32, std::memory_order_seq_cst);
-    woken.complete_all(waiters_, wake_status::done);
-}
 
 //------------------------------------------------------------------------------
 // stages
@@ -338,39 +301,6 @@ void fail_sink(stage_base& s, stream_error e, char const* what) noexcept
     }
     catch(...)
     {
-    }
-}
-
-buffer_base::buffer_base(buffer_options const& o, stage_rt& consumer, stream_state& st) noexcept
-    : opts_(o), consumer_(&consumer), st_(&st)
-{
-    capacity_ = static_cast<std::int64_t>(std::max<std::size_t>(1, o.capacity));
-    threshold_ = std::clamp<std::int64_t>(
-        static_cast<std::int64_t>(std::ceil(o.threshold * static_cast<double>(capacity_))), 1, capacity_);
-    chunk_ = std::clamp<std::size_t>(o.capacity / 8, 1, 128);
-}
-
-void fail_sink_full(stream_state& st, buffer_base const& b) noexcept
-{
-    try
-    {
-        auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(b.opts_.wait).count();
-        // a buffer behind batch() holds batches, while the stream counts
-        // source items: the message says which
-        auto const w = b.max_weight_.load(std::memory_order_relaxed);
-        std::string what = "sink full: its buffer of " + std::to_string(b.capacity_);
-        if(w > 1)
-            what += " batches (of up to " + std::to_string(w) + " source items each, so up to " +
-                    std::to_string(static_cast<std::uint64_t>(b.capacity_) * w) +
-                    " source items; the stream's counts are in source items)";
-        else
-            what += " items";
-        what += " stayed full for " + std::to_string(ms) + " ms";
-        st.fail(make_error_code(stream_error::sink_full), b.consumer_->name, std::move(what), nullptr);
-    }
-    catch(...)
-    {
-        st.fail(make_error_code(stream_error::sink_full), std::string(), std::string(), nullptr);
     }
 }
 
