@@ -309,17 +309,25 @@ struct heartbeat
     asio::steady_timer timer;
     std::atomic<long> ticks{0};
     std::atomic<bool> stop{false};
+    /// Waits whose handler has not finished with `*this` yet.
+    std::atomic<int> waits{0};
 
     explicit heartbeat(asio::io_context& ioc) : timer(ioc) {}
 
+    /// A test that ends early (a failed BOOST_REQUIRE) still stops it.
+    ~heartbeat() { quiesce(); }
+
     void arm()
     {
+        ++waits;
         timer.expires_after(1ms);
         timer.async_wait([this](boost::system::error_code ec) {
-            if(ec || stop)
-                return;
-            ++ticks;
-            arm();
+            if(!ec && !stop)
+            {
+                ++ticks;
+                arm();
+            }
+            --waits; // this handler's last access to *this
         });
     }
 
@@ -330,15 +338,25 @@ struct heartbeat
         return eventually([&] { return ticks.load() >= from + n; }, limit);
     }
 
-    void halt(asio::io_context& ioc)
+    /// Stops the ticks and waits until no handler will touch `*this` again.
+    /// A wait that has already expired when `cancel` runs still completes
+    /// with success, later (AddressSanitizer caught its handler reading a
+    /// destroyed heartbeat's `stop`).
+    void halt(asio::io_context&) { BOOST_REQUIRE(quiesce()); }
+
+    bool quiesce() noexcept
     {
+        if(waits.load() == 0)
+            return true;
         std::promise<void> done;
-        asio::post(ioc, [&] {
+        asio::post(timer.get_executor(), [&] {
             stop = true;
             timer.cancel();
             done.set_value();
         });
-        done.get_future().wait();
+        if(done.get_future().wait_for(60s) != std::future_status::ready)
+            return false;
+        return eventually([&] { return waits.load() == 0; });
     }
 };
 
