@@ -59,12 +59,7 @@ struct parse_number
     }
 };
 
-std::vector<int> iota_vec(int n)
-{
-    std::vector<int> v(static_cast<std::size_t>(n));
-    std::iota(v.begin(), v.end(), 0);
-    return v;
-}
+using stream_test::iota_vec;
 
 struct collector_actor_total
 {

@@ -25,7 +25,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <ranges>
 #include <stdexcept>
 #include <vector>
 
@@ -40,7 +39,7 @@ BOOST_AUTO_TEST_CASE(ordered_keeps_the_order_of_a_million_items_under_two_worker
     constexpr std::uint64_t n = 1'000'000;
     auto next = std::make_shared<std::uint64_t>(0);
     auto out_of_order = std::make_shared<std::uint64_t>(0);
-    auto h = spindle::from_range(std::views::iota(std::uint64_t(0), n))
+    auto h = spindle::from_range(stream_test::iota_vec(n))
                  .map_parallel(8,
                                [](std::uint64_t x) {
                                    // some items take longer: completions come out of order
@@ -72,7 +71,7 @@ BOOST_AUTO_TEST_CASE(exactly_n_items_are_in_flight)
     auto all_in = std::make_shared<spindle::latch>(width);
     auto running = std::make_shared<std::atomic<int>>(0);
     auto most = std::make_shared<std::atomic<int>>(0);
-    auto h = spindle::from_range(std::views::iota(0, 2000))
+    auto h = spindle::from_range(stream_test::iota_vec(2000))
                  .map_parallel(
                      width,
                      [all_in, running, most](int x) {
@@ -106,7 +105,7 @@ BOOST_AUTO_TEST_CASE(ordered_results_wait_for_a_slow_first_item)
     spindle::system sys(spindle_test::workers(2));
     spindle_test::scoped_gate gate;
     auto seen = std::make_shared<spindle_test::history<int>>();
-    auto h = spindle::from_range(std::views::iota(0, 6))
+    auto h = spindle::from_range(stream_test::iota_vec(6))
                  .map_parallel(3,
                                [g = gate.g](int x) {
                                    if(x == 0)
@@ -133,7 +132,7 @@ BOOST_AUTO_TEST_CASE(failures_are_skipped_or_name_the_stage)
             throw std::runtime_error("lane failed on " + std::to_string(x));
         return x;
     };
-    auto skipped = spindle::from_range(std::views::iota(0, 100))
+    auto skipped = spindle::from_range(stream_test::iota_vec(100))
                        .map_parallel(4, thrower, spindle::ordering::ordered, on_error(spindle::error_action::skip))
                        .collect()
                        .run(sys);
@@ -143,7 +142,7 @@ BOOST_AUTO_TEST_CASE(failures_are_skipped_or_name_the_stage)
     BOOST_TEST(skipped.stats().errors == 10u);
     check_accounting(skipped.stats());
 
-    auto stopped = spindle::from_range(std::views::iota(0, 100))
+    auto stopped = spindle::from_range(stream_test::iota_vec(100))
                        .map_parallel(4, thrower, spindle::ordering::unordered, named("lookup"))
                        .collect()
                        .run(sys);

@@ -19,10 +19,23 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace stream_test {
+
+/// 0, 1, ..., n - 1 in a vector: a source for the suites that also run in
+/// the Clang sanitizer build, where std::views::iota cannot be used (Clang
+/// 14 cannot compile libstdc++ 12's iota_view).
+template<class T>
+std::vector<T> iota_vec(T n)
+{
+    std::vector<T> v(static_cast<std::size_t>(n));
+    std::iota(v.begin(), v.end(), T(0));
+    return v;
+}
 
 /// Stage options with a name.
 inline spindle::stage_options named(std::string name)
