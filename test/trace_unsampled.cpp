@@ -25,7 +25,10 @@ std::atomic<std::uint64_t> g_allocs{0};
 }
 
 // Every allocation of the process is counted (the aligned forms are not
-// used by what this test measures).
+// used by what this test measures). The nothrow forms are replaced too, so
+// that every block these delete operators free came from malloc: left to
+// the runtime, a nothrow new[] (the message tally's) is AddressSanitizer's
+// own, and freeing it here is an alloc-dealloc mismatch.
 void* operator new(std::size_t n)
 {
     g_allocs.fetch_add(1, std::memory_order_relaxed);
@@ -36,6 +39,23 @@ void* operator new(std::size_t n)
 void* operator new[](std::size_t n)
 {
     return ::operator new(n);
+}
+void* operator new(std::size_t n, std::nothrow_t const&) noexcept
+{
+    g_allocs.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, std::nothrow_t const& t) noexcept
+{
+    return ::operator new(n, t);
+}
+void operator delete(void* p, std::nothrow_t const&) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, std::nothrow_t const&) noexcept
+{
+    std::free(p);
 }
 void operator delete(void* p) noexcept
 {
