@@ -42,8 +42,9 @@ struct counter : spindle::actor<counter, add, get_total>
 /// Keeps what is posted; answers every ask with 42.
 struct memory_proxy final : spindle::detail::cell_proxy
 {
-    std::vector<int> adds;
-    int asks = 0, stops = 0, watches = 0;
+    std::vector<int> adds; // posted by the sender: the test's own thread
+    // counted where the call is made: a watch from a worker's fiber
+    std::atomic<int> asks{0}, stops{0}, watches{0};
     bool* released;
 
     explicit memory_proxy(bool* r) : released(r) {}

@@ -105,9 +105,10 @@ BOOST_DESCRIBE_STRUCT(greeting, (), (text))
 
 struct inbox : spindle::actor<inbox, greeting>
 {
-    std::shared_ptr<std::vector<std::string>> got;
-    explicit inbox(std::shared_ptr<std::vector<std::string>> g) : got(std::move(g)) {}
-    void on(greeting const& g) { got->push_back(g.text); }
+    // written on a worker, read by the test: a thread-safe record
+    std::shared_ptr<spindle_test::history<std::string>> got;
+    explicit inbox(std::shared_ptr<spindle_test::history<std::string>> g) : got(std::move(g)) {}
+    void on(greeting const& g) { got->push(g.text); }
 };
 
 struct greet
@@ -252,14 +253,15 @@ BOOST_AUTO_TEST_CASE(an_actor_ref_in_a_message_is_replied_to_across_nodes)
     remote::node b(sb, opts("b", server));
     b.publish("greeter", sb.spawn<greeter>());
 
-    auto got = std::make_shared<std::vector<std::string>>();
+    auto got = std::make_shared<spindle_test::history<std::string>>();
     auto me = sa.spawn<inbox>(got);
     auto g = a.lookup<greeter>("greeter");
     BOOST_TEST(g.tell(greet{"ada", me}) == spindle::send_status::ok);
     BOOST_TEST(eventually([&] { return me.mailbox_depth() == 0 && got->size() == 1; }));
     BOOST_TEST(me.alive());
-    BOOST_REQUIRE(got->size() == 1u);
-    BOOST_TEST(got->front() == "hello ada");
+    auto const seen = got->snapshot();
+    BOOST_REQUIRE(seen.size() == 1u);
+    BOOST_TEST(seen.front() == "hello ada");
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_message_is_an_error_and_the_node_keeps_serving)
