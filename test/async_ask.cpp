@@ -342,7 +342,7 @@ struct heartbeat
     /// A wait that has already expired when `cancel` runs still completes
     /// with success, later (AddressSanitizer caught its handler reading a
     /// destroyed heartbeat's `stop`).
-    void halt(asio::io_context&) { BOOST_REQUIRE(quiesce()); }
+    void halt() { BOOST_REQUIRE(quiesce()); }
 
     bool quiesce() noexcept
     {
@@ -397,7 +397,7 @@ BOOST_AUTO_TEST_CASE(io_context_thread_never_blocks_while_asks_are_pending)
     BOOST_REQUIRE(eventually([&] { return done.load() == asks; }));
     BOOST_TEST(right.load() == asks);
     BOOST_TEST(hb.beats(5));
-    hb.halt(io.ioc);
+    hb.halt();
 }
 
 BOOST_AUTO_TEST_CASE(io_context_thread_never_blocks_on_a_full_block_mailbox)
@@ -438,6 +438,6 @@ BOOST_AUTO_TEST_CASE(io_context_thread_never_blocks_on_a_full_block_mailbox)
     BOOST_REQUIRE(eventually([&] { return done.load() == 1; }));
     // refused at once, or queued without blocking once there was room
     BOOST_TEST(((seen == code(spindle::error::mailbox_full) && value == 0) || (!seen && value == 9)));
-    hb.halt(io.ioc);
+    hb.halt();
     BOOST_TEST(done.load() == 1);
 }
