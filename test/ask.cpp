@@ -192,6 +192,44 @@ BOOST_AUTO_TEST_CASE(ask_timeout_on_manual_clock)
     BOOST_TEST(c.ask(wait_q{4}, 5s).get() == 4);
 }
 
+BOOST_AUTO_TEST_CASE(ask_timeout_on_the_real_clock_is_the_waiters_deadline)
+{
+    spindle::system sys; // the real clock: the waiter keeps the deadline, no timer is armed
+    scoped_gate g;
+    auto handled = std::make_shared<std::atomic<int>>(0);
+    auto c = sys.spawn<counter>(g.g, handled);
+    std::size_t const timers_before = sys.timers().pending();
+
+    auto f = c.ask(wait_q{1}, 50ms); // handled now, blocked at the gate: no reply in time
+    BOOST_REQUIRE(eventually([&] { return g->entered() == 1; }));
+    BOOST_TEST(sys.timers().pending() == timers_before);
+    boost::system::error_code ec;
+    BOOST_TEST(f.get(ec) == 0);
+    BOOST_TEST(ec == code(spindle::error::ask_timeout));
+
+    // a reply that comes after the deadline while no one waits is a timeout
+    // too, as if a timer had fired first
+    auto late = c.ask(wait_q{2}, 1ms);
+    std::this_thread::sleep_for(20ms); // the deadline passes; the handler cannot run before the gate opens
+    {
+        auto dropped = c.ask(wait_q{3}, 1h); // dropped unwaited: abandoned, still handled
+    }
+    g->open();
+    BOOST_REQUIRE(eventually([&] { return handled->load() == 3; }));
+    auto r = late.result();
+    BOOST_REQUIRE(r.has_error());
+    BOOST_TEST(r.error() == code(spindle::error::ask_timeout));
+
+    // an answer in time is the answer, with or without a waiter yet
+    auto early = c.ask(wait_q{4}, 1h);
+    BOOST_REQUIRE(eventually([&] { return handled->load() == 4; }));
+    BOOST_TEST(early.get() == 4);
+    BOOST_TEST(c.ask(wait_q{5}, 1h).get() == 5);
+    auto const s = sys.stats();
+    BOOST_TEST(s.failures == 0u);
+    BOOST_TEST(s.dead_letters == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_stop_token_ends_the_wait_with_cancelled)
 {
     spindle::system sys;

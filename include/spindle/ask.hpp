@@ -30,6 +30,17 @@ namespace detail {
     parking primitive (`detail::park`), which parks a fiber or blocks a
     plain thread, takes a stop token, and holds the one fix for
     Boost.Fiber #319 (a waker still inside `notify` when the waiter leaves).
+
+    On a system with the real clock the ask's timeout is the waiter's own
+    deadline (`deadline_`), not a timer of the service: the asking side
+    pays neither the service's lock nor its heap. Whoever waits gives up at
+    the deadline and completes the ask with `ask_timeout`; a reply that
+    arrives after the deadline while no one waits is stored as
+    `ask_timeout` too, as if a timer had fired first; a future dropped
+    unwaited abandons the ask (`cancelled`), so nothing keeps its state
+    alive for a reply that never comes. With a manual clock the timeout
+    stays a timer of the service (armed by `send_ask`), so a test that
+    advances the clock sees it fire.
 */
 template<class R>
 class promise_reply final : public reply_state<R>
@@ -37,17 +48,28 @@ class promise_reply final : public reply_state<R>
     mutable spinlock lock_;
     mutable wait_queue waiters_;
     std::optional<boost::system::result<R>> value_; // set once, under lock_
+    wait_deadline deadline_; // the waiter's deadline; never when a timer is armed
+
+    static bool from_waiter(boost::system::result<R> const& r) noexcept
+    {
+        return !r && (r.error() == error::ask_timeout || r.error() == error::cancelled);
+    }
 
     void deliver(boost::system::result<R>&& r) noexcept override
     {
         wake_batch woken; // wakes after the guard below unlocks
         std::lock_guard<spinlock> lk(lock_);
-        value_.emplace(std::move(r));
+        if(waiters_.empty() && deadline_.kind_ != wait_deadline::kind::none && !from_waiter(r) &&
+           deadline_.passed()) [[unlikely]]
+            value_.emplace(boost::system::in_place_error, error::ask_timeout); // too late, as a timer would have said
+        else
+            value_.emplace(std::move(r));
         woken.complete_all(waiters_, wake_status::done);
     }
 
-    /// Parks until the reply is there; false if `st` was triggered first.
-    bool park_until_ready(std::stop_token const& st) const
+    /// Parks until the reply is there: `done`, or `timeout` / `cancelled`
+    /// if `dl` passed or `st` was triggered first.
+    wake_status park_until_ready(std::stop_token const& st, wait_deadline const& dl) const
     {
         std::unique_lock<spinlock> lk(lock_);
         while(!value_)
@@ -55,31 +77,49 @@ class promise_reply final : public reply_state<R>
             wait_node n;
             n.lock_ = &lock_;
             waiters_.push_back(n);
-            if(park(lk, n, wait_deadline::never(), st) == wake_status::cancelled)
-                return false;
+            auto const s = park(lk, n, dl, st);
+            if(s == wake_status::cancelled || s == wake_status::timeout)
+                return s;
             lk.lock();
         }
-        return true;
+        return wake_status::done;
+    }
+
+    /// Waits until the value is there; a deadline or a stop that comes
+    /// first completes the ask with its error.
+    void settle(std::stop_token const& st)
+    {
+        auto const s = park_until_ready(st, deadline_);
+        if(s == wake_status::done)
+            return;
+        this->complete(boost::system::result<R>(
+            boost::system::in_place_error, s == wake_status::timeout ? error::ask_timeout : error::cancelled));
+        park_until_ready({}, wait_deadline::never()); // that error, or the reply that won the race
     }
 
 public:
+    /// Makes `dl` the ask's timeout (before the request is posted).
+    void wait_until(wait_deadline const& dl) noexcept { deadline_ = dl; }
+
     /** Waits for the reply and takes it. A stop requested through `st`
-        first completes the ask with `error::cancelled` (a reply arriving
-        later is discarded).
+        first completes the ask with `error::cancelled`, the deadline with
+        `error::ask_timeout` (a reply arriving later is discarded).
     */
     boost::system::result<R> take(std::stop_token const& st)
     {
-        if(!park_until_ready(st))
-        {
-            this->complete(boost::system::result<R>(boost::system::in_place_error, error::cancelled));
-            park_until_ready({}); // the cancellation, or the reply that won the race
-        }
+        settle(st);
         std::lock_guard<spinlock> lk(lock_);
         return std::move(*value_);
     }
 
-    /// Waits until the reply is there.
-    void wait() const { park_until_ready({}); }
+    /// Waits until the reply (or the timeout) is there.
+    void wait() { settle({}); }
+
+    /// The future was dropped unwaited: no one will read the reply.
+    void abandon() noexcept
+    {
+        this->complete(boost::system::result<R>(boost::system::in_place_error, error::cancelled));
+    }
 };
 
 } // namespace detail
@@ -119,6 +159,30 @@ public:
 
     /// Wraps the reply state of an ask (used by the runtime).
     explicit ask_future(detail::promise_reply<R>* st) : state_(st) {}
+
+    /// Moves the pending reply; `other` becomes empty.
+    ask_future(ask_future&& other) noexcept = default;
+
+    /// Abandons this future's ask (as the destructor does), then takes `other`'s.
+    ask_future& operator=(ask_future&& other) noexcept
+    {
+        if(this != &other)
+        {
+            if(state_)
+                state_->abandon();
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+
+    /** Abandons an ask whose result was never taken: its reply, if one
+        comes, is discarded (the request itself may still be handled).
+    */
+    ~ask_future()
+    {
+        if(state_)
+            state_->abandon();
+    }
 
     /// True until the result has been taken.
     bool valid() const noexcept { return state_ != nullptr; }
@@ -196,7 +260,8 @@ public:
             return std::move(*r);
     }
 
-    /** Waits until the reply is there (or the future is empty). */
+    /** Waits until the reply (or the timeout) is there, or returns at once
+        if the future is empty. */
     void wait() const
     {
         if(state_)

@@ -197,8 +197,8 @@ public:
     friend constexpr auto operator<=>(timer_id, timer_id) noexcept = default;
 };
 
-/** The one time base of an actor system: timers, ask timeouts, delayed
-    sends and sleeps.
+/** The one time base of an actor system: timers, ask timeouts (on a
+    manual clock, and for `async_ask`), delayed sends and sleeps.
 
     A service runs either in real time, with one dedicated plain thread
     (never a fiber worker) that sleeps until the next deadline, or on a
@@ -210,7 +210,9 @@ public:
     cost O(log n) under one short critical section each, and allocate
     nothing for a small callback once the service has warmed up. Starting a
     timer wakes the timer thread only if it is due before the thread would
-    wake anyway, so the usual ask timeout (start, then cancel) does not.
+    wake anyway, so the usual `async_ask` timeout (start, then cancel) does
+    not. (An `ask` whose future is waited on keeps its own deadline on the
+    real clock and arms no timer here.)
 
     Callbacks run without any lock of the service held, so a callback may
     start and cancel timers, including its own. They should be short and must

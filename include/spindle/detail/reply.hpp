@@ -7,6 +7,7 @@
 #define SPINDLE_DETAIL_REPLY_HPP
 
 #include <spindle/detail/config.hpp>
+#include <spindle/detail/envelope.hpp>
 #include <spindle/error.hpp>
 #include <spindle/timer.hpp>
 
@@ -23,7 +24,8 @@ namespace spindle::detail {
 
     It is reference counted because three parties may touch it in any order:
     the asking side (future or completion handler), the envelope in the
-    receiver's mailbox and the timeout timer's callback.
+    receiver's mailbox and the timeout timer's callback. Its memory comes
+    from the envelope caches (@ref envelope_allocate), like the request's.
 */
 template<class R>
 class reply_state
@@ -38,6 +40,9 @@ protected:
 
 public:
     virtual ~reply_state() = default;
+
+    static void* operator new(std::size_t size) { return envelope_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { envelope_deallocate(p, size); }
 
     /// Arms the timeout. Called once, before the request is posted.
     void arm(timer_service& timers, timer_id id) noexcept

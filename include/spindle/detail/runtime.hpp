@@ -13,6 +13,7 @@
 #include <boost/intrusive_ptr.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <typeinfo>
 
 namespace spindle {
@@ -27,6 +28,18 @@ struct system_state;
 
 SPINDLE_DECL timer_service& timers_of(system_state& s) noexcept;
 SPINDLE_DECL std::chrono::nanoseconds ask_timeout_of(system_state& s) noexcept;
+
+/// How an ask's timeout is kept: by its waiter on the steady clock, by a
+/// timer of the system's service (a manual clock), or not at all (the
+/// service has shut down: the ask fails with `system_stopped`).
+enum class ask_clock : std::uint8_t
+{
+    steady,
+    manual,
+    stopped
+};
+
+SPINDLE_DECL ask_clock ask_clock_of(system_state& s) noexcept;
 
 /** Creates, registers and starts an actor cell.
 

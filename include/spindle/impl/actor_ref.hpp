@@ -151,9 +151,12 @@ struct timeout_callback
 
     @param may_block false for `async_ask`: a full `block` mailbox fails the
     ask at once instead of making the caller's thread wait.
+    @param waited The state of a future (`ask`): on the real clock its
+    waiter keeps the deadline and no timer is armed (see `promise_reply`).
 */
 template<class A, class M, class U, class R>
-void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st, bool may_block = true)
+void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st, bool may_block = true,
+              promise_reply<R>* waited = nullptr)
 {
     if(!cell)
     {
@@ -162,18 +165,32 @@ void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_s
         return;
     }
     auto& timers = timers_of(*cell->sys_);
-    boost::system::error_code ec;
-    auto tid = timers.start(timeout, timeout_callback<R>(st), ec);
-    if(ec)
+    ask_clock const clock = ask_clock_of(*cell->sys_);
+    if(clock == ask_clock::stopped)
     {
-        // the timer service only refuses after shutdown
         st->complete(boost::system::result<R>(boost::system::in_place_error, error::system_stopped));
         intrusive_ptr_release(st);
         return;
     }
-    st->arm(timers, tid);
+    if(waited && clock == ask_clock::steady)
+    {
+        waited->wait_until(wait_deadline::after(timeout));
+    }
+    else
+    {
+        boost::system::error_code ec;
+        auto tid = timers.start(timeout, timeout_callback<R>(st), ec);
+        if(ec)
+        {
+            // the timer service only refuses after shutdown
+            st->complete(boost::system::result<R>(boost::system::in_place_error, error::system_stopped));
+            intrusive_ptr_release(st);
+            return;
+        }
+        st->arm(timers, tid);
+    }
     auto* env = new ask_envelope<A, M, R>(std::forward<U>(m), st);
-    intrusive_ptr_release(st); // the envelope and the timer hold it now
+    intrusive_ptr_release(st); // the envelope (and the timer) hold it now
     cell->post(env, may_block);
 }
 
@@ -240,7 +257,7 @@ auto actor_ref<Actor>::ask(M&& m, std::chrono::nanoseconds timeout) const
         using result_type = std::remove_cvref_t<detail::handler_result_t<Actor, msg_type>>;
         auto* st = new detail::promise_reply<result_type>();
         ask_future<result_type> fut(st);
-        detail::send_ask<Actor, msg_type>(cell_.get(), std::forward<M>(m), timeout, st);
+        detail::send_ask<Actor, msg_type>(cell_.get(), std::forward<M>(m), timeout, st, true, st);
         return fut;
     }
 }

@@ -496,6 +496,13 @@ std::chrono::nanoseconds ask_timeout_of(system_state& s) noexcept
     return s.opts_.ask_timeout;
 }
 
+ask_clock ask_clock_of(system_state& s) noexcept
+{
+    if(s.timers_->stopped())
+        return ask_clock::stopped;
+    return s.opts_.clock ? ask_clock::manual : ask_clock::steady;
+}
+
 boost::intrusive_ptr<actor_cell> spawn_cell(
     system_state& s,
     spawn_options const& opts,
