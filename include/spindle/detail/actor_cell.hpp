@@ -312,6 +312,13 @@ private:
     /// or `what` for a reported one); `restart` without a decider.
     directive decide_failure(std::exception_ptr ep, std::string const& what) noexcept;
 
+    /** What follows a handler that threw, reported a failure or asked for
+        something other than `resume` (the rare path of @ref run).
+        @return true if the actor stopped.
+    */
+    bool after_handler(std::exception_ptr thrown, bool from_sys, std::type_info const* mtype,
+                       actor_id const& sender) noexcept;
+
 public:
     /** Asks the actor to stop with `what` as the reason its monitors see.
         @return false if the actor has already stopped.

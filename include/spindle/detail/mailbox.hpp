@@ -124,9 +124,39 @@ public:
     std::uint32_t depth() const noexcept { return size_.load(std::memory_order_relaxed); }
 
 private:
-    void append(envelope* e) noexcept;
-    envelope* take_head() noexcept;
-    push_result scheduled_result() noexcept;
+    void append(envelope* e) noexcept
+    {
+        e->next_ = nullptr;
+        if(tail_)
+            tail_->next_ = e;
+        else
+            head_ = e;
+        tail_ = e;
+        size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+
+    envelope* take_head() noexcept
+    {
+        envelope* e = head_;
+        head_ = e->next_;
+        if(!head_)
+            tail_ = nullptr;
+        size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        return e;
+    }
+
+    push_result scheduled_result() noexcept
+    {
+        bool const idle = !scheduled_;
+        scheduled_ = true;
+        return idle ? push_result::ok_schedule : push_result::ok;
+    }
+
+    // The rare paths, out of line (the lock held on entry where noted).
+    push_result push_full(envelope* e, envelope*& evicted) noexcept; // held; closed or full
+    push_result push_blocking(envelope* e, envelope*& evicted) noexcept;
+    next pop_rare(std::uint8_t& flags, envelope*& e) noexcept; // held; releases it
+    void wake_sender() noexcept;
 
     mutable spinlock lock_; ///< guards everything below
     bool scheduled_ = false; ///< queued on a worker or running
@@ -142,6 +172,56 @@ private:
     envelope* sys_tail_ = nullptr;
     mailbox_waiters* waiters_ = nullptr; ///< only for a bounded `block` mailbox
 };
+
+// The common paths, inline: one lock acquisition and a few pointer moves
+// (a call into mailbox.cpp each way was a tenth of ping-pong's instructions).
+
+inline push_result mailbox::push(envelope* e, envelope*& evicted) noexcept
+{
+    evicted = nullptr;
+    lock_.lock();
+    push_result r;
+    if(closed_ || (capacity_ != 0 && size_.load(std::memory_order_relaxed) >= capacity_)) [[unlikely]]
+        r = push_full(e, evicted);
+    else
+    {
+        append(e);
+        r = scheduled_result();
+    }
+    lock_.unlock();
+    return r;
+}
+
+inline push_result mailbox::push_wait(envelope* e, envelope*& evicted) noexcept
+{
+    if(waiters_) [[unlikely]]
+        return push_blocking(e, evicted);
+    return push(e, evicted);
+}
+
+inline mailbox::next mailbox::pop(bool budget_left, std::uint8_t& flags, envelope*& e) noexcept
+{
+    lock_.lock();
+    if((flags_ | static_cast<std::uint8_t>(paused_)) != 0 || sys_head_) [[unlikely]]
+        return pop_rare(flags, e);
+    flags = 0;
+    if(!head_)
+    {
+        scheduled_ = false;
+        lock_.unlock();
+        return next::idle;
+    }
+    if(!budget_left)
+    {
+        lock_.unlock();
+        return next::more;
+    }
+    e = take_head();
+    lock_.unlock();
+    if(waiters_) [[unlikely]]
+        wake_sender(); // a slot opened for a sender blocked on the full mailbox
+    return next::user;
+}
 
 } // namespace detail
 } // namespace spindle

@@ -407,9 +407,7 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         std::type_info const* const mtype = e->vtable_->type;
         actor_id const sender = e->sender_; // the envelope is gone once invoked
         behavior_->directive_ = directive::resume;
-        std::string failure;
         std::exception_ptr thrown;
-        bool failed = false;
         try
         {
             if(chaos_hooks const* c = chaos_hooks_table.load(std::memory_order_acquire); c && !from_sys) [[unlikely]]
@@ -422,78 +420,93 @@ actor_cell::run_result actor_cell::run(std::uint32_t budget, std::uint32_t& hand
         }
         catch(...)
         {
-            failed = true;
             thrown = std::current_exception();
-            try
-            {
-                failure = describe_exception(thrown);
-            }
-            catch(...)
-            {
-            }
         }
-        bool reported = false;
-        bool requested = false;
-        if(!failed && behavior_)
-        {
-            if(behavior_->reported_)
-            {
-                // fail(what): a failure, but the message itself was handled
-                failed = reported = true;
-                failure = std::move(*behavior_->reported_);
-                behavior_->reported_.reset();
-            }
-            else if(parent_ && behavior_->directive_ == directive::restart)
-            {
-                // under a supervisor, a requested restart goes through it
-                failed = reported = requested = true;
-                failure = "restart requested by the actor";
-            }
-        }
-        if(failed)
-        {
-            // the failing message is not redelivered: one bad message cannot loop
-            sys_->publish(event_type::actor_failed, *this, failure);
-            if(!from_sys && !reported)
-                sys_->dead_letter_type(mtype, *this, error::handler_failed, sender);
-            if(parent_)
-            {
-                directive const d = requested ? directive::restart : decide_failure(thrown, failure);
-                if(d == directive::resume)
-                {
-                    // the decider keeps this object: the next message goes to it
-                    sys_->report_failure(*this, failure, directive::resume);
-                    continue;
-                }
-                exit_to_parent(exit_reason::failure, std::move(failure), d);
-                continue;
-            }
-            if(behavior_)
-                behavior_->directive_ = root_decide(failure);
-        }
-        switch(behavior_ ? behavior_->directive_ : directive::stop)
-        {
-        case directive::resume:
-            break;
-        case directive::stop:
-        case directive::escalate:
-            if(parent_)
-            {
-                exit_to_parent(exit_reason::normal, {});
-                continue;
-            }
-            if(!failed)
-                do_stop(exit_reason::normal);
-            else
-                do_stop(exit_reason::failure, std::move(failure));
+        // the common case: handled, nothing reported, nothing requested
+        if(!thrown && behavior_ && behavior_->directive_ == directive::resume && !behavior_->reported_) [[likely]]
+            continue;
+        if(after_handler(std::move(thrown), from_sys, mtype, sender))
             return run_result::stopped;
-        case directive::restart:
-            do_restart();
-            if(state() == cell_state::stopped)
-                return run_result::stopped;
-            break;
+    }
+}
+
+bool actor_cell::after_handler(std::exception_ptr thrown, bool from_sys, std::type_info const* mtype,
+                               actor_id const& sender) noexcept
+{
+    bool failed = thrown != nullptr;
+    std::string failure;
+    if(failed)
+    {
+        try
+        {
+            failure = describe_exception(thrown);
+        }
+        catch(...)
+        {
         }
     }
+    bool reported = false;
+    bool requested = false;
+    if(!failed && behavior_)
+    {
+        if(behavior_->reported_)
+        {
+            // fail(what): a failure, but the message itself was handled
+            failed = reported = true;
+            failure = std::move(*behavior_->reported_);
+            behavior_->reported_.reset();
+        }
+        else if(parent_ && behavior_->directive_ == directive::restart)
+        {
+            // under a supervisor, a requested restart goes through it
+            failed = reported = requested = true;
+            failure = "restart requested by the actor";
+        }
+    }
+    if(failed)
+    {
+        // the failing message is not redelivered: one bad message cannot loop
+        sys_->publish(event_type::actor_failed, *this, failure);
+        if(!from_sys && !reported)
+            sys_->dead_letter_type(mtype, *this, error::handler_failed, sender);
+        if(parent_)
+        {
+            directive const d = requested ? directive::restart : decide_failure(thrown, failure);
+            if(d == directive::resume)
+            {
+                // the decider keeps this object: the next message goes to it
+                sys_->report_failure(*this, failure, directive::resume);
+                return false;
+            }
+            exit_to_parent(exit_reason::failure, std::move(failure), d);
+            return false;
+        }
+        if(behavior_)
+            behavior_->directive_ = root_decide(failure);
+    }
+    switch(behavior_ ? behavior_->directive_ : directive::stop)
+    {
+    case directive::resume:
+        break;
+    case directive::stop:
+    case directive::escalate:
+        if(parent_)
+        {
+            exit_to_parent(exit_reason::normal, {});
+            return false;
+        }
+        if(!failed)
+            do_stop(exit_reason::normal);
+        else
+            do_stop(exit_reason::failure, std::move(failure));
+        return true;
+    case directive::restart:
+        do_restart();
+        if(state() == cell_state::stopped)
+            return true;
+        break;
+    }
+    return false;
 }
 
 void actor_cell::end_incarnation(directive reported) noexcept

@@ -46,62 +46,27 @@ void mailbox::discard(envelope* list) noexcept
     }
 }
 
-void mailbox::append(envelope* e) noexcept
+push_result mailbox::push_full(envelope* e, envelope*& evicted) noexcept
 {
-    e->next_ = nullptr;
-    if(tail_)
-        tail_->next_ = e;
-    else
-        head_ = e;
-    tail_ = e;
-    size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-envelope* mailbox::take_head() noexcept
-{
-    envelope* e = head_;
-    head_ = e->next_;
-    if(!head_)
-        tail_ = nullptr;
-    size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    return e;
-}
-
-push_result mailbox::scheduled_result() noexcept
-{
-    bool const idle = !scheduled_;
-    scheduled_ = true;
-    return idle ? push_result::ok_schedule : push_result::ok;
-}
-
-push_result mailbox::push(envelope* e, envelope*& evicted) noexcept
-{
-    evicted = nullptr;
-    std::lock_guard lk(lock_);
     if(closed_)
         return push_result::closed;
-    if(capacity_ != 0 && size_.load(std::memory_order_relaxed) >= capacity_)
+    switch(policy_)
     {
-        switch(policy_)
-        {
-        case overflow_policy::fail:
-        case overflow_policy::block: // push_wait is the one that waits
-            return push_result::refused;
-        case overflow_policy::drop_newest:
-            return push_result::dropped;
-        case overflow_policy::drop_oldest:
-            evicted = take_head();
-            break;
-        }
+    case overflow_policy::fail:
+    case overflow_policy::block: // push_blocking is the one that waits
+        return push_result::refused;
+    case overflow_policy::drop_newest:
+        return push_result::dropped;
+    case overflow_policy::drop_oldest:
+        evicted = take_head();
+        break;
     }
     append(e);
     return scheduled_result();
 }
 
-push_result mailbox::push_wait(envelope* e, envelope*& evicted) noexcept
+push_result mailbox::push_blocking(envelope* e, envelope*& evicted) noexcept
 {
-    if(!waiters_)
-        return push(e, evicted);
     evicted = nullptr;
     std::unique_lock lk(lock_);
     if(!closed_ && size_.load(std::memory_order_relaxed) >= capacity_)
@@ -149,54 +114,36 @@ push_result mailbox::raise(std::uint8_t flags) noexcept
     return scheduled_result();
 }
 
-namespace {
-
-/// Wakes the first sender blocked on a full mailbox (`block` policy only:
-/// a slot has just opened; the sender looks again and may find it taken).
-void wake_sender(spinlock& lock, mailbox_waiters& w) noexcept
+void mailbox::wake_sender() noexcept
 {
     wake_batch woken; // wakes after the guard below unlocks
-    std::lock_guard lk(lock);
-    if(!w.queue.empty())
-        woken.complete(*w.queue.front(), wake_status::done);
+    std::lock_guard lk(lock_);
+    if(!waiters_->queue.empty())
+        woken.complete(*waiters_->queue.front(), wake_status::done);
 }
 
-} // namespace
-
-mailbox::next mailbox::pop(bool budget_left, std::uint8_t& flags, envelope*& e) noexcept
+mailbox::next mailbox::pop_rare(std::uint8_t& flags, envelope*& e) noexcept
 {
-    std::unique_lock lk(lock_);
+    // the caller holds the lock; flags first, then a pause, then system mail
     flags = flags_;
     if(flags)
     {
         flags_ = 0;
+        lock_.unlock();
         return next::flags;
     }
     if(paused_)
     {
         scheduled_ = false;
+        lock_.unlock();
         return next::idle;
     }
-    if(sys_head_)
-    {
-        e = sys_head_;
-        sys_head_ = e->next_;
-        if(!sys_head_)
-            sys_tail_ = nullptr;
-        return next::system;
-    }
-    if(!head_)
-    {
-        scheduled_ = false;
-        return next::idle;
-    }
-    if(!budget_left)
-        return next::more;
-    e = take_head();
-    lk.unlock();
-    if(waiters_) [[unlikely]]
-        wake_sender(lock_, *waiters_);
-    return next::user;
+    e = sys_head_;
+    sys_head_ = e->next_;
+    if(!sys_head_)
+        sys_tail_ = nullptr;
+    lock_.unlock();
+    return next::system;
 }
 
 void mailbox::pause(bool on) noexcept
