@@ -151,12 +151,13 @@ struct timeout_callback
 
     @param may_block false for `async_ask`: a full `block` mailbox fails the
     ask at once instead of making the caller's thread wait.
-    @param waited The state of a future (`ask`): on the real clock its
-    waiter keeps the deadline and no timer is armed (see `promise_reply`).
+    @param waited true when `st` is a `promise_reply` (the state of an
+    `ask` future): on the real clock its waiter keeps the deadline and no
+    timer is armed.
 */
 template<class A, class M, class U, class R>
 void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st, bool may_block = true,
-              promise_reply<R>* waited = nullptr)
+              bool waited = false)
 {
     if(!cell)
     {
@@ -174,7 +175,9 @@ void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_s
     }
     if(waited && clock == ask_clock::steady)
     {
-        waited->wait_until(wait_deadline::after(timeout));
+        // (the state passed once: GCC 12 warns of a false overflow when the
+        // same pointer also comes as a promise_reply<R>*)
+        static_cast<promise_reply<R>*>(st)->wait_until(wait_deadline::after(timeout));
     }
     else
     {
@@ -257,7 +260,7 @@ auto actor_ref<Actor>::ask(M&& m, std::chrono::nanoseconds timeout) const
         using result_type = std::remove_cvref_t<detail::handler_result_t<Actor, msg_type>>;
         auto* st = new detail::promise_reply<result_type>();
         ask_future<result_type> fut(st);
-        detail::send_ask<Actor, msg_type>(cell_.get(), std::forward<M>(m), timeout, st, true, st);
+        detail::send_ask<Actor, msg_type>(cell_.get(), std::forward<M>(m), timeout, st, true, true);
         return fut;
     }
 }
