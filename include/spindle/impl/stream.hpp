@@ -415,138 +415,159 @@ public:
     }
 };
 
-template<class In, class Out, class F>
-class map_op final : public traced_port<map_op<In, Out, F>, In>, public stage_base
+/** What every stateless stage's op shares: its place in the chain and its
+    stage's record, and the attempt at an item under the stage's error
+    strategy.
+*/
+template<class Op, class In, class Out>
+class stateless_op : public traced_port<Op, In>, public stage_base
 {
-    F fn_;
+protected:
     port<Out>* next_;
 
-public:
-    map_op(build_context const& cx, F fn, port_base* next) : fn_(std::move(fn)), next_(static_cast<port<Out>*>(next))
+    stateless_op(build_context const& cx, port_base* next) : next_(static_cast<port<Out>*>(next))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
-    template<class Trace>
-    bool process(In&& v, std::uint32_t w, Trace& trace)
+    /** Counts the item in, runs `call` on it under the stage's error
+        strategy (retry, skip, stop) and ends the stage's span; an item
+        that failed is counted as an error.
+    */
+    template<class Trace, class Call>
+    attempt_result attempt(In& v, std::uint32_t w, Trace& trace, Call&& call)
     {
         rt_->in.add(w);
-        std::optional<Out> r;
-        auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
+        auto const a = guarded(v, std::forward<Call>(call));
+        trace.end(a != attempt_result::ok);
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            trace.end(true);
             rt_->errors.add(w);
-            return a == attempt_result::skip;
-        }
-        trace.end(false);
-        rt_->out.add(w);
-        return next_->push(std::move(*r), w);
+        return a;
     }
 };
 
-template<class In, class Out, class F>
-class map_node final : public stateless_node<In, Out>
+/// The description of a stateless stage that runs a function `F` as an `Op`.
+template<class In, class Out, class Op, class F>
+class fn_node : public stateless_node<In, Out>
 {
+protected:
     F fn_;
 
 public:
-    map_node(std::shared_ptr<node const> prev, F fn, stage_options opts)
-        : stateless_node<In, Out>(std::move(prev), "map", std::move(opts)), fn_(std::move(fn))
+    fn_node(std::shared_ptr<node const> prev, char const* kind, F fn, stage_options opts)
+        : stateless_node<In, Out>(std::move(prev), kind, std::move(opts)), fn_(std::move(fn))
     {
     }
 
     std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
     {
-        return std::make_unique<map_op<In, Out, F>>(cx, fn_, next);
+        return std::make_unique<Op>(cx, fn_, next);
+    }
+};
+
+template<class In, class Out, class F>
+class map_op final : public stateless_op<map_op<In, Out, F>, In, Out>
+{
+    F fn_;
+
+public:
+    map_op(build_context const& cx, F fn, port_base* next)
+        : stateless_op<map_op<In, Out, F>, In, Out>(cx, next), fn_(std::move(fn))
+    {
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
+        std::optional<Out> r;
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) {
+            r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), this->token_));
+        });
+        if(BOOST_UNLIKELY(a != attempt_result::ok))
+            return a == attempt_result::skip;
+        this->rt_->out.add(w);
+        return this->next_->push(std::move(*r), w);
+    }
+};
+
+template<class In, class Out, class F>
+class map_node final : public fn_node<In, Out, map_op<In, Out, F>, F>
+{
+public:
+    map_node(std::shared_ptr<node const> prev, F fn, stage_options opts)
+        : fn_node<In, Out, map_op<In, Out, F>, F>(std::move(prev), "map", std::move(fn), std::move(opts))
+    {
     }
 };
 
 template<class T, class P>
-class filter_op final : public traced_port<filter_op<T, P>, T>, public stage_base
+class filter_op final : public stateless_op<filter_op<T, P>, T, T>
 {
     P pred_;
-    port<T>* next_;
 
 public:
     filter_op(build_context const& cx, P pred, port_base* next)
-        : pred_(std::move(pred)), next_(static_cast<port<T>*>(next))
+        : stateless_op<filter_op<T, P>, T, T>(cx, next), pred_(std::move(pred))
     {
-        init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
     template<class Trace>
     bool process(T&& v, std::uint32_t w, Trace& trace)
     {
-        rt_->in.add(w);
         bool keep = false;
-        auto const a = guarded(v, [&](auto&& x) { keep = static_cast<bool>(std::invoke(pred_, std::as_const(x))); });
-        trace.end(a != attempt_result::ok);
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) {
+            keep = static_cast<bool>(std::invoke(pred_, std::as_const(x)));
+        });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            rt_->errors.add(w);
             return a == attempt_result::skip;
-        }
         if(!keep)
         {
-            rt_->filtered.add(w);
+            this->rt_->filtered.add(w);
             return true;
         }
-        rt_->out.add(w);
-        return next_->push(std::move(v), w);
+        this->rt_->out.add(w);
+        return this->next_->push(std::move(v), w);
     }
 };
 
 template<class T, class P>
-class filter_node final : public stateless_node<T, T>
+class filter_node final : public fn_node<T, T, filter_op<T, P>, P>
 {
-    P pred_;
-
 public:
     filter_node(std::shared_ptr<node const> prev, P pred, stage_options opts)
-        : stateless_node<T, T>(std::move(prev), "filter", std::move(opts)), pred_(std::move(pred))
+        : fn_node<T, T, filter_op<T, P>, P>(std::move(prev), "filter", std::move(pred), std::move(opts))
     {
-    }
-
-    std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
-    {
-        return std::make_unique<filter_op<T, P>>(cx, pred_, next);
     }
 };
 
 template<class In, class Out, class F>
-class flat_map_op final : public traced_port<flat_map_op<In, Out, F>, In>, public stage_base
+class flat_map_op final : public stateless_op<flat_map_op<In, Out, F>, In, Out>
 {
     using range_type = stage_result_t<F, In>;
 
     F fn_;
-    port<Out>* next_;
 
 public:
     flat_map_op(build_context const& cx, F fn, port_base* next)
-        : fn_(std::move(fn)), next_(static_cast<port<Out>*>(next))
+        : stateless_op<flat_map_op<In, Out, F>, In, Out>(cx, next), fn_(std::move(fn))
     {
-        init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
     template<class Trace>
     bool process(In&& v, std::uint32_t w, Trace& trace)
     {
-        rt_->in.add(w);
         std::optional<range_type> r;
-        auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
-        trace.end(a != attempt_result::ok);
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) {
+            r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), this->token_));
+        });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            rt_->errors.add(w);
             return a == attempt_result::skip;
-        }
         std::uint64_t k = 0;
         bool go_on = true;
         for(auto&& e : *r)
         {
             ++k;
-            if(!next_->push(Out(element_of<range_type>(std::forward<decltype(e)>(e))), 1))
+            if(!this->next_->push(Out(element_of<range_type>(std::forward<decltype(e)>(e))), 1))
             {
                 go_on = false;
                 break;
@@ -554,91 +575,71 @@ public:
         }
         // the items now counted one by one: what was added, or what vanished
         if(k >= w)
-            rt_->created.add(k - w);
+            this->rt_->created.add(k - w);
         else
-            rt_->filtered.add(w - k);
-        rt_->out.add(k);
+            this->rt_->filtered.add(w - k);
+        this->rt_->out.add(k);
         return go_on;
     }
 };
 
 template<class In, class Out, class F>
-class flat_map_node final : public stateless_node<In, Out>
+class flat_map_node final : public fn_node<In, Out, flat_map_op<In, Out, F>, F>
 {
-    F fn_;
-
 public:
     flat_map_node(std::shared_ptr<node const> prev, F fn, stage_options opts)
-        : stateless_node<In, Out>(std::move(prev), "flat_map", std::move(opts)), fn_(std::move(fn))
+        : fn_node<In, Out, flat_map_op<In, Out, F>, F>(std::move(prev), "flat_map", std::move(fn), std::move(opts))
     {
-    }
-
-    std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
-    {
-        return std::make_unique<flat_map_op<In, Out, F>>(cx, fn_, next);
     }
 };
 
 template<class In, class Out, class P>
-class via_op final : public traced_port<via_op<In, Out, P>, In>, public stage_base
+class via_op final : public stateless_op<via_op<In, Out, P>, In, Out>
 {
     using result_type = process_result_t<P, In>;
 
     P p_;
-    port<Out>* next_;
 
 public:
-    via_op(build_context const& cx, P p, port_base* next) : p_(std::move(p)), next_(static_cast<port<Out>*>(next))
+    via_op(build_context const& cx, P p, port_base* next)
+        : stateless_op<via_op<In, Out, P>, In, Out>(cx, next), p_(std::move(p))
     {
-        init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
     template<class Trace>
     bool process(In&& v, std::uint32_t w, Trace& trace)
     {
-        rt_->in.add(w);
         std::optional<result_type> r;
-        auto const a = guarded(v, [&](auto&& x) { r.emplace(p_.process(std::forward<decltype(x)>(x))); });
-        trace.end(a != attempt_result::ok);
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) { r.emplace(p_.process(std::forward<decltype(x)>(x))); });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            rt_->errors.add(w);
             return a == attempt_result::skip;
-        }
         if constexpr(optional_value<result_type>::is_optional)
         {
             if(!*r)
             {
-                rt_->filtered.add(w);
+                this->rt_->filtered.add(w);
                 return true;
             }
-            rt_->out.add(w);
-            return next_->push(std::move(**r), w);
+            this->rt_->out.add(w);
+            return this->next_->push(std::move(**r), w);
         }
         else
         {
-            rt_->out.add(w);
-            return next_->push(std::move(*r), w);
+            this->rt_->out.add(w);
+            return this->next_->push(std::move(*r), w);
         }
     }
 };
 
 template<class In, class Out, class P>
-class via_node final : public stateless_node<In, Out>
+class via_node final : public fn_node<In, Out, via_op<In, Out, P>, P>
 {
-    P p_;
-
 public:
     via_node(std::shared_ptr<node const> prev, P p, stage_options opts)
-        : stateless_node<In, Out>(std::move(prev), "via", std::move(opts)), p_(std::move(p))
+        : fn_node<In, Out, via_op<In, Out, P>, P>(std::move(prev), "via", std::move(p), std::move(opts))
     {
         if(this->opts_.name.empty())
-            this->opts_.name = std::string(p_.name());
-    }
-
-    std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
-    {
-        return std::make_unique<via_op<In, Out, P>>(cx, p_, next);
+            this->opts_.name = std::string(this->fn_.name());
     }
 };
 
