@@ -47,7 +47,7 @@
 #include <vector>
 
 // The runtime of streams, without types: what the templates of
-// impl/stream.hpp plug into and libs/core/src/stream.cpp drives.
+// impl/stream.hpp plug into and libs/core/src/stream*.cpp drive.
 //
 // A running stream is a chain of *segments*. Each segment is one fiber (the
 // handler of an internal actor) that takes items from its input (the source,
@@ -466,7 +466,7 @@ private:
 // segments
 
 /** One fiber of a running stream: its input, its fused chain and its
-    output. Run in slices by an internal actor (see stream.cpp).
+    output. Run in slices by an internal actor (see stream_actors.cpp).
 */
 class segment_base
 {
@@ -554,7 +554,7 @@ private:
 };
 
 /** The shared part of map_parallel, reached by its lanes (actors defined in
-    stream.cpp, each running one item at a time on its own fiber).
+    stream_actors.cpp, each running one item at a time on its own fiber).
 */
 class par_core_base
 {

@@ -20,15 +20,117 @@ namespace spindle {
 namespace detail {
 
 //------------------------------------------------------------------------------
-// sources
+// the segment loop
 
-enum class source_pull : std::uint8_t
+/// What a segment's input gave (see segment_loop).
+enum class input_step : std::uint8_t
 {
-    item,
-    empty, ///< nothing now (only when asked not to wait)
-    end,
-    stopped
+    item,   ///< an item is in hand
+    idle,   ///< nothing now (a source's puller: only when asked not to wait)
+    end,    ///< the input ended and is drained
+    stopped ///< the stream is stopping
 };
+
+/** The loop every segment but map_parallel's coordinator runs, written
+    once: take the next item from the input and pass it on, count it
+    against the slice budget (`tick`: end the slice when the budget is
+    used up, publish what the output held back, notice a stop request);
+    when the input has nothing, wait; when it ends, finish.
+
+    A segment kind `Derived` supplies only what differs:
+    - `item_type`: where the item in hand is kept;
+    - `pull(item, st)`: the next item without waiting;
+    - `idle(item, st)`: what it does when `pull` had nothing: it publishes
+      its output and waits, then says `idle` to have the input asked again
+      (a source's puller waits for the item itself and gives it);
+    - `process(item, st)`: the item's work (the fused chain, the stage's
+      counters and error strategy, the trace context); false to stop;
+    - `at_end()`: the slice's result when the input ended.
+*/
+template<class Derived>
+class segment_loop : public segment_base
+{
+public:
+    slice run(std::stop_token const& st) final
+    {
+        Derived& self = static_cast<Derived&>(*this);
+        slice_budget_->begin();
+        typename Derived::item_type v{};
+        for(;;)
+        {
+            input_step s = self.pull(v, st);
+            if(s == input_step::idle)
+                s = self.idle(v, st);
+            if(s == input_step::item)
+            {
+                if(!self.process(v, st))
+                    return slice::stopped;
+                switch(tick(st))
+                {
+                case tick_result::go:
+                    break;
+                case tick_result::more:
+                    return slice::more;
+                case tick_result::stop:
+                    return slice::stopped;
+                }
+                continue;
+            }
+            if(s == input_step::end)
+                return self.at_end();
+            if(s == input_step::stopped)
+                return slice::stopped;
+        }
+    }
+};
+
+/** A segment that reads a buffer (every one but the source's): its items
+    are taken in place; with nothing to take it publishes its output and
+    parks until the buffer has an item or ends.
+*/
+template<class Derived, class T>
+class buffer_segment : public segment_loop<Derived>
+{
+protected:
+    buffer_reader<T> in_;
+
+    /// The context of the item in hand goes on with it, when tracing is on.
+    void hand_on_trace() noexcept
+    {
+        slice_budget& budget = *this->slice_budget_;
+        if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
+            budget.trace = in_.take_trace();
+    }
+
+public:
+    using item_type = item<T>*;
+
+    explicit buffer_segment(buffer<T>& in) : in_(in) {}
+
+    input_step pull(item<T>*& it, std::stop_token const&) noexcept
+    {
+        auto const r = in_.next(it);
+        if(r == buffer_reader<T>::pull::item)
+            return input_step::item;
+        if(r == buffer_reader<T>::pull::end)
+            return input_step::end;
+        return input_step::idle;
+    }
+
+    input_step idle(item<T>*&, std::stop_token const& st)
+    {
+        this->flush_output();
+        if(in_.wait(wait_deadline::never(), st) == wake_status::cancelled)
+            return input_step::stopped;
+        this->slice_budget_->waited();
+        return input_step::idle;
+    }
+
+    segment_base::slice at_end() { return segment_base::slice::done; }
+};
+
+//------------------------------------------------------------------------------
+// sources
 
 /// Moves out of an element only when the range owns it (a container copied
 /// into the run), never through a view of someone else's data.
@@ -54,7 +156,7 @@ public:
 
     explicit range_puller(R r) : range_(std::move(r)) {}
 
-    source_pull next(std::optional<value_type>& out, bool, std::stop_token const&)
+    input_step next(std::optional<value_type>& out, bool, std::stop_token const&)
     {
         if(!it_)
         {
@@ -62,10 +164,10 @@ public:
             end_.emplace(std::ranges::end(range_));
         }
         if(*it_ == *end_)
-            return source_pull::end;
+            return input_step::end;
         out.emplace(element_of<R>(**it_));
         ++*it_;
-        return source_pull::item;
+        return input_step::item;
     }
 
     void finish() noexcept {}
@@ -81,7 +183,7 @@ public:
 
     explicit generator_puller(F fn) : fn_(std::move(fn)) {}
 
-    source_pull next(std::optional<T>& out, bool, std::stop_token const& st)
+    input_step next(std::optional<T>& out, bool, std::stop_token const& st)
     {
         std::optional<T> r = [&] {
             if constexpr(std::is_invocable_v<F&, std::stop_token const&>)
@@ -90,9 +192,9 @@ public:
                 return std::optional<T>(std::invoke(fn_));
         }();
         if(!r)
-            return source_pull::end;
+            return input_step::end;
         out.emplace(std::move(*r));
-        return source_pull::item;
+        return input_step::item;
     }
 
     void finish() noexcept {}
@@ -108,7 +210,7 @@ public:
 
     explicit channel_puller(std::shared_ptr<channel<T>> ch) : ch_(std::move(ch)) {}
 
-    source_pull next(std::optional<T>& out, bool wait, std::stop_token const& st)
+    input_step next(std::optional<T>& out, bool wait, std::stop_token const& st)
     {
         T v{};
         channel_status const s = wait ? ch_->pop(v, st) : ch_->try_pop(v);
@@ -116,13 +218,13 @@ public:
         {
         case channel_status::success:
             out.emplace(std::move(v));
-            return source_pull::item;
+            return input_step::item;
         case channel_status::empty:
-            return source_pull::empty;
+            return input_step::idle;
         case channel_status::closed:
-            return source_pull::end;
+            return input_step::end;
         default:
-            return source_pull::stopped;
+            return input_step::stopped;
         }
     }
 
@@ -145,18 +247,18 @@ public:
     /// The pusher's context of the item `next` returned last.
     trace_ref trace_;
 
-    source_pull next(std::optional<T>& out, bool wait, std::stop_token const& st)
+    input_step next(std::optional<T>& out, bool wait, std::stop_token const& st)
     {
         switch(in_->pop(out, trace_, wait, st))
         {
         case inlet<T>::pull::item:
-            return source_pull::item;
+            return input_step::item;
         case inlet<T>::pull::empty:
-            return source_pull::empty;
+            return input_step::idle;
         case inlet<T>::pull::end:
-            return source_pull::end;
+            return input_step::end;
         default:
-            return source_pull::stopped;
+            return input_step::stopped;
         }
     }
 
@@ -166,14 +268,15 @@ public:
 
 /// The source's fiber: pulls items and pushes them through its chain.
 template<class Puller>
-class source_segment final : public segment_base, public stage_base
+class source_segment final : public segment_loop<source_segment<Puller>>, public stage_base
 {
     using T = typename Puller::value_type;
+    using slice = segment_base::slice;
 
     Puller puller_;
     port<T>* next_;
 
-    source_pull pull(std::optional<T>& v, bool wait, std::stop_token const& st)
+    input_step pull(std::optional<T>& v, bool wait, std::stop_token const& st)
     {
         try
         {
@@ -183,11 +286,13 @@ class source_segment final : public segment_base, public stage_base
         {
             caught_on_fiber();
             failed(std::current_exception(), false, 1);
-            return source_pull::stopped;
+            return input_step::stopped;
         }
     }
 
 public:
+    using item_type = std::optional<T>;
+
     source_segment(build_context const& cx, Puller p, port_base* next)
         : puller_(std::move(p)), next_(static_cast<port<T>*>(next))
     {
@@ -195,45 +300,34 @@ public:
         action_ = error_action::stop; // a source cannot skip: it would only ask again
     }
 
-    slice run(std::stop_token const& st) override
+    input_step pull(std::optional<T>& v, std::stop_token const& st) { return pull(v, false, st); }
+
+    /// Nothing now: the puller waits for the next item.
+    input_step idle(std::optional<T>& v, std::stop_token const& st)
     {
-        slice_budget& budget = *slice_budget_;
-        budget.begin();
-        std::optional<T> v;
-        for(;;)
-        {
-            source_pull r = pull(v, false, st);
-            if(r == source_pull::empty)
-            {
-                flush_output();
-                r = pull(v, true, st);
-                budget.waited();
-            }
-            if(r == source_pull::end)
-                return slice::done;
-            if(r != source_pull::item)
-                return slice::stopped;
-            rt_->in.add(1);
-            rt_->out.add(1);
-            // the item's context: its pusher's, or (pulled) the one `run` was called in
-            if constexpr(requires { puller_.trace_; })
-                budget.trace = std::move(puller_.trace_);
-            else if(BOOST_UNLIKELY(static_cast<bool>(st_->trace_)))
-                budget.trace.reset(clone_trace(st_->trace_.get()));
-            if(!next_->push(std::move(*v), 1))
-                return slice::stopped;
-            v.reset();
-            switch(tick(st))
-            {
-            case tick_result::go:
-                break;
-            case tick_result::more:
-                return slice::more;
-            case tick_result::stop:
-                return slice::stopped;
-            }
-        }
+        this->flush_output();
+        input_step const r = pull(v, true, st);
+        this->slice_budget_->waited();
+        return r == input_step::item || r == input_step::end ? r : input_step::stopped;
     }
+
+    bool process(std::optional<T>& v, std::stop_token const&)
+    {
+        rt_->in.add(1);
+        rt_->out.add(1);
+        // the item's context: its pusher's, or (pulled) the one `run` was called in
+        slice_budget& budget = *this->slice_budget_;
+        if constexpr(requires { puller_.trace_; })
+            budget.trace = std::move(puller_.trace_);
+        else if(BOOST_UNLIKELY(static_cast<bool>(st_->trace_)))
+            budget.trace.reset(clone_trace(st_->trace_.get()));
+        if(!next_->push(std::move(*v), 1))
+            return false;
+        v.reset();
+        return true;
+    }
+
+    slice at_end() noexcept { return slice::done; }
 
     void on_finish(bool) noexcept override { puller_.finish(); }
 };
@@ -282,48 +376,21 @@ public:
 /// The fiber of a segment that starts with a stateless stage: pops its
 /// input buffer and pushes every item into the chain.
 template<class In>
-class pipe_segment final : public segment_base
+class pipe_segment final : public buffer_segment<pipe_segment<In>, In>
 {
-    buffer_reader<In> in_;
     port<In>* head_;
 
 public:
-    pipe_segment(buffer<In>& in, port<In>* head) : in_(in), head_(head) {}
+    pipe_segment(buffer<In>& in, port<In>* head) : buffer_segment<pipe_segment<In>, In>(in), head_(head) {}
 
-    slice run(std::stop_token const& st) override
+    bool process(item<In>* it, std::stop_token const&)
     {
-        slice_budget& budget = *slice_budget_;
-        budget.begin();
-        for(;;)
-        {
-            item<In>* it = nullptr;
-            auto const r = in_.next(it);
-            if(r == buffer_reader<In>::pull::item)
-            {
-                if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
-                    budget.trace = in_.take_trace();
-                if(!head_->push(std::move(it->value), it->weight))
-                    return slice::stopped;
-                if(in_.chunk_done())
-                    flush_output();
-                switch(tick(st))
-                {
-                case tick_result::go:
-                    break;
-                case tick_result::more:
-                    return slice::more;
-                case tick_result::stop:
-                    return slice::stopped;
-                }
-                continue;
-            }
-            if(r == buffer_reader<In>::pull::end)
-                return slice::done;
-            flush_output();
-            if(in_.wait(wait_deadline::never(), st) == wake_status::cancelled)
-                return slice::stopped;
-            budget.waited();
-        }
+        this->hand_on_trace();
+        if(!head_->push(std::move(it->value), it->weight))
+            return false;
+        if(this->in_.chunk_done())
+            this->flush_output();
+        return true;
     }
 };
 
@@ -348,138 +415,159 @@ public:
     }
 };
 
-template<class In, class Out, class F>
-class map_op final : public traced_port<map_op<In, Out, F>, In>, public stage_base
+/** What every stateless stage's op shares: its place in the chain and its
+    stage's record, and the attempt at an item under the stage's error
+    strategy.
+*/
+template<class Op, class In, class Out>
+class stateless_op : public traced_port<Op, In>, public stage_base
 {
-    F fn_;
+protected:
     port<Out>* next_;
 
-public:
-    map_op(build_context const& cx, F fn, port_base* next) : fn_(std::move(fn)), next_(static_cast<port<Out>*>(next))
+    stateless_op(build_context const& cx, port_base* next) : next_(static_cast<port<Out>*>(next))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
-    template<class Trace>
-    bool process(In&& v, std::uint32_t w, Trace& trace)
+    /** Counts the item in, runs `call` on it under the stage's error
+        strategy (retry, skip, stop) and ends the stage's span; an item
+        that failed is counted as an error.
+    */
+    template<class Trace, class Call>
+    attempt_result attempt(In& v, std::uint32_t w, Trace& trace, Call&& call)
     {
         rt_->in.add(w);
-        std::optional<Out> r;
-        auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
+        auto const a = guarded(v, std::forward<Call>(call));
+        trace.end(a != attempt_result::ok);
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            trace.end(true);
             rt_->errors.add(w);
-            return a == attempt_result::skip;
-        }
-        trace.end(false);
-        rt_->out.add(w);
-        return next_->push(std::move(*r), w);
+        return a;
     }
 };
 
-template<class In, class Out, class F>
-class map_node final : public stateless_node<In, Out>
+/// The description of a stateless stage that runs a function `F` as an `Op`.
+template<class In, class Out, class Op, class F>
+class fn_node : public stateless_node<In, Out>
 {
+protected:
     F fn_;
 
 public:
-    map_node(std::shared_ptr<node const> prev, F fn, stage_options opts)
-        : stateless_node<In, Out>(std::move(prev), "map", std::move(opts)), fn_(std::move(fn))
+    fn_node(std::shared_ptr<node const> prev, char const* kind, F fn, stage_options opts)
+        : stateless_node<In, Out>(std::move(prev), kind, std::move(opts)), fn_(std::move(fn))
     {
     }
 
     std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
     {
-        return std::make_unique<map_op<In, Out, F>>(cx, fn_, next);
+        return std::make_unique<Op>(cx, fn_, next);
+    }
+};
+
+template<class In, class Out, class F>
+class map_op final : public stateless_op<map_op<In, Out, F>, In, Out>
+{
+    F fn_;
+
+public:
+    map_op(build_context const& cx, F fn, port_base* next)
+        : stateless_op<map_op<In, Out, F>, In, Out>(cx, next), fn_(std::move(fn))
+    {
+    }
+
+    template<class Trace>
+    bool process(In&& v, std::uint32_t w, Trace& trace)
+    {
+        std::optional<Out> r;
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) {
+            r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), this->token_));
+        });
+        if(BOOST_UNLIKELY(a != attempt_result::ok))
+            return a == attempt_result::skip;
+        this->rt_->out.add(w);
+        return this->next_->push(std::move(*r), w);
+    }
+};
+
+template<class In, class Out, class F>
+class map_node final : public fn_node<In, Out, map_op<In, Out, F>, F>
+{
+public:
+    map_node(std::shared_ptr<node const> prev, F fn, stage_options opts)
+        : fn_node<In, Out, map_op<In, Out, F>, F>(std::move(prev), "map", std::move(fn), std::move(opts))
+    {
     }
 };
 
 template<class T, class P>
-class filter_op final : public traced_port<filter_op<T, P>, T>, public stage_base
+class filter_op final : public stateless_op<filter_op<T, P>, T, T>
 {
     P pred_;
-    port<T>* next_;
 
 public:
     filter_op(build_context const& cx, P pred, port_base* next)
-        : pred_(std::move(pred)), next_(static_cast<port<T>*>(next))
+        : stateless_op<filter_op<T, P>, T, T>(cx, next), pred_(std::move(pred))
     {
-        init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
     template<class Trace>
     bool process(T&& v, std::uint32_t w, Trace& trace)
     {
-        rt_->in.add(w);
         bool keep = false;
-        auto const a = guarded(v, [&](auto&& x) { keep = static_cast<bool>(std::invoke(pred_, std::as_const(x))); });
-        trace.end(a != attempt_result::ok);
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) {
+            keep = static_cast<bool>(std::invoke(pred_, std::as_const(x)));
+        });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            rt_->errors.add(w);
             return a == attempt_result::skip;
-        }
         if(!keep)
         {
-            rt_->filtered.add(w);
+            this->rt_->filtered.add(w);
             return true;
         }
-        rt_->out.add(w);
-        return next_->push(std::move(v), w);
+        this->rt_->out.add(w);
+        return this->next_->push(std::move(v), w);
     }
 };
 
 template<class T, class P>
-class filter_node final : public stateless_node<T, T>
+class filter_node final : public fn_node<T, T, filter_op<T, P>, P>
 {
-    P pred_;
-
 public:
     filter_node(std::shared_ptr<node const> prev, P pred, stage_options opts)
-        : stateless_node<T, T>(std::move(prev), "filter", std::move(opts)), pred_(std::move(pred))
+        : fn_node<T, T, filter_op<T, P>, P>(std::move(prev), "filter", std::move(pred), std::move(opts))
     {
-    }
-
-    std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
-    {
-        return std::make_unique<filter_op<T, P>>(cx, pred_, next);
     }
 };
 
 template<class In, class Out, class F>
-class flat_map_op final : public traced_port<flat_map_op<In, Out, F>, In>, public stage_base
+class flat_map_op final : public stateless_op<flat_map_op<In, Out, F>, In, Out>
 {
     using range_type = stage_result_t<F, In>;
 
     F fn_;
-    port<Out>* next_;
 
 public:
     flat_map_op(build_context const& cx, F fn, port_base* next)
-        : fn_(std::move(fn)), next_(static_cast<port<Out>*>(next))
+        : stateless_op<flat_map_op<In, Out, F>, In, Out>(cx, next), fn_(std::move(fn))
     {
-        init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
     template<class Trace>
     bool process(In&& v, std::uint32_t w, Trace& trace)
     {
-        rt_->in.add(w);
         std::optional<range_type> r;
-        auto const a = guarded(v, [&](auto&& x) { r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), token_)); });
-        trace.end(a != attempt_result::ok);
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) {
+            r.emplace(invoke_stage(fn_, std::forward<decltype(x)>(x), this->token_));
+        });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            rt_->errors.add(w);
             return a == attempt_result::skip;
-        }
         std::uint64_t k = 0;
         bool go_on = true;
         for(auto&& e : *r)
         {
             ++k;
-            if(!next_->push(Out(element_of<range_type>(std::forward<decltype(e)>(e))), 1))
+            if(!this->next_->push(Out(element_of<range_type>(std::forward<decltype(e)>(e))), 1))
             {
                 go_on = false;
                 break;
@@ -487,91 +575,71 @@ public:
         }
         // the items now counted one by one: what was added, or what vanished
         if(k >= w)
-            rt_->created.add(k - w);
+            this->rt_->created.add(k - w);
         else
-            rt_->filtered.add(w - k);
-        rt_->out.add(k);
+            this->rt_->filtered.add(w - k);
+        this->rt_->out.add(k);
         return go_on;
     }
 };
 
 template<class In, class Out, class F>
-class flat_map_node final : public stateless_node<In, Out>
+class flat_map_node final : public fn_node<In, Out, flat_map_op<In, Out, F>, F>
 {
-    F fn_;
-
 public:
     flat_map_node(std::shared_ptr<node const> prev, F fn, stage_options opts)
-        : stateless_node<In, Out>(std::move(prev), "flat_map", std::move(opts)), fn_(std::move(fn))
+        : fn_node<In, Out, flat_map_op<In, Out, F>, F>(std::move(prev), "flat_map", std::move(fn), std::move(opts))
     {
-    }
-
-    std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
-    {
-        return std::make_unique<flat_map_op<In, Out, F>>(cx, fn_, next);
     }
 };
 
 template<class In, class Out, class P>
-class via_op final : public traced_port<via_op<In, Out, P>, In>, public stage_base
+class via_op final : public stateless_op<via_op<In, Out, P>, In, Out>
 {
     using result_type = process_result_t<P, In>;
 
     P p_;
-    port<Out>* next_;
 
 public:
-    via_op(build_context const& cx, P p, port_base* next) : p_(std::move(p)), next_(static_cast<port<Out>*>(next))
+    via_op(build_context const& cx, P p, port_base* next)
+        : stateless_op<via_op<In, Out, P>, In, Out>(cx, next), p_(std::move(p))
     {
-        init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
     template<class Trace>
     bool process(In&& v, std::uint32_t w, Trace& trace)
     {
-        rt_->in.add(w);
         std::optional<result_type> r;
-        auto const a = guarded(v, [&](auto&& x) { r.emplace(p_.process(std::forward<decltype(x)>(x))); });
-        trace.end(a != attempt_result::ok);
+        auto const a = this->attempt(v, w, trace, [&](auto&& x) { r.emplace(p_.process(std::forward<decltype(x)>(x))); });
         if(BOOST_UNLIKELY(a != attempt_result::ok))
-        {
-            rt_->errors.add(w);
             return a == attempt_result::skip;
-        }
         if constexpr(optional_value<result_type>::is_optional)
         {
             if(!*r)
             {
-                rt_->filtered.add(w);
+                this->rt_->filtered.add(w);
                 return true;
             }
-            rt_->out.add(w);
-            return next_->push(std::move(**r), w);
+            this->rt_->out.add(w);
+            return this->next_->push(std::move(**r), w);
         }
         else
         {
-            rt_->out.add(w);
-            return next_->push(std::move(*r), w);
+            this->rt_->out.add(w);
+            return this->next_->push(std::move(*r), w);
         }
     }
 };
 
 template<class In, class Out, class P>
-class via_node final : public stateless_node<In, Out>
+class via_node final : public fn_node<In, Out, via_op<In, Out, P>, P>
 {
-    P p_;
-
 public:
     via_node(std::shared_ptr<node const> prev, P p, stage_options opts)
-        : stateless_node<In, Out>(std::move(prev), "via", std::move(opts)), p_(std::move(p))
+        : fn_node<In, Out, via_op<In, Out, P>, P>(std::move(prev), "via", std::move(p), std::move(opts))
     {
         if(this->opts_.name.empty())
-            this->opts_.name = std::string(p_.name());
-    }
-
-    std::unique_ptr<port_base> make_op(build_context const& cx, port_base* next) const override
-    {
-        return std::make_unique<via_op<In, Out, P>>(cx, p_, next);
+            this->opts_.name = std::string(this->fn_.name());
     }
 };
 
@@ -579,12 +647,14 @@ public:
 // batch
 
 template<class T>
-class batch_segment final : public segment_base, public stage_base
+class batch_segment final : public buffer_segment<batch_segment<T>, T>, public stage_base
 {
-    buffer_reader<T> in_;
+    using slice = segment_base::slice;
+
     port<std::vector<T>>* next_;
     std::size_t n_;
     std::chrono::nanoseconds max_wait_;
+    timer_service* timers_;
     std::vector<T> acc_;
     std::uint64_t weight_ = 0;
     timer_service::time_point deadline_{};
@@ -599,79 +669,67 @@ class batch_segment final : public segment_base, public stage_base
         acc_.reserve(n_);
         weight_ = 0;
         rt_->out.add(w);
-        if(BOOST_UNLIKELY(first_trace_ || slice_budget_->trace))
-            slice_budget_->trace = std::move(first_trace_);
+        if(BOOST_UNLIKELY(first_trace_ || this->slice_budget_->trace))
+            this->slice_budget_->trace = std::move(first_trace_);
         return next_->push(std::move(b), w);
     }
 
 public:
     batch_segment(build_context const& cx, buffer<T>& in, port_base* next, std::size_t n, std::chrono::nanoseconds max_wait)
-        : in_(in), next_(static_cast<port<std::vector<T>>*>(next)), n_(n), max_wait_(max_wait)
+        : buffer_segment<batch_segment<T>, T>(in)
+        , next_(static_cast<port<std::vector<T>>*>(next))
+        , n_(n)
+        , max_wait_(max_wait)
+        , timers_(&timers_of(cx.st))
     {
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
         acc_.reserve(n_);
     }
 
-    slice run(std::stop_token const& st) override
+    bool process(item<T>* it, std::stop_token const&)
     {
-        timer_service& timers = timers_of(*st_);
-        slice_budget& budget = *slice_budget_;
-        budget.begin();
-        for(;;)
+        if(acc_.empty())
         {
-            item<T>* it = nullptr;
-            auto const r = in_.next(it);
-            if(r == buffer_reader<T>::pull::item)
-            {
-                if(acc_.empty())
-                {
-                    deadline_ = wait_deadline::saturate(timers.now(), max_wait_);
-                    if(BOOST_UNLIKELY(in_.traced()))
-                        first_trace_ = in_.take_trace();
-                }
-                rt_->in.add(it->weight);
-                weight_ += it->weight;
-                acc_.push_back(std::move(it->value));
-                if(acc_.size() >= n_ && !emit())
-                    return slice::stopped;
-                if(in_.chunk_done())
-                {
-                    if(!acc_.empty() && timers.now() >= deadline_ && !emit())
-                        return slice::stopped;
-                    flush_output();
-                }
-                switch(tick(st))
-                {
-                case tick_result::go:
-                    break;
-                case tick_result::more:
-                    return slice::more;
-                case tick_result::stop:
-                    return slice::stopped;
-                }
-                continue;
-            }
-            if(r == buffer_reader<T>::pull::end)
-            {
-                if(!acc_.empty() && !emit())
-                    return slice::stopped;
-                return slice::done;
-            }
-            if(!acc_.empty() && timers.now() >= deadline_)
-            {
-                if(!emit())
-                    return slice::stopped;
-                continue;
-            }
-            flush_output();
-            auto const dl = acc_.empty() ? wait_deadline::never() : wait_deadline::at(timers, deadline_);
-            auto const s = in_.wait(dl, st);
-            budget.waited();
-            if(s == wake_status::cancelled)
-                return slice::stopped;
-            if(s == wake_status::timeout && !acc_.empty() && !emit())
-                return slice::stopped;
+            deadline_ = wait_deadline::saturate(timers_->now(), max_wait_);
+            if(BOOST_UNLIKELY(this->in_.traced()))
+                first_trace_ = this->in_.take_trace();
         }
+        rt_->in.add(it->weight);
+        weight_ += it->weight;
+        acc_.push_back(std::move(it->value));
+        if(acc_.size() >= n_ && !emit())
+            return false;
+        if(this->in_.chunk_done())
+        {
+            if(!acc_.empty() && timers_->now() >= deadline_ && !emit())
+                return false;
+            this->flush_output();
+        }
+        return true;
+    }
+
+    /// Nothing now: a batch whose time is up goes, else wait for an item
+    /// until the batch's deadline.
+    input_step idle(item<T>*&, std::stop_token const& st)
+    {
+        if(!acc_.empty() && timers_->now() >= deadline_)
+            return emit() ? input_step::idle : input_step::stopped;
+        this->flush_output();
+        auto const dl = acc_.empty() ? wait_deadline::never() : wait_deadline::at(*timers_, deadline_);
+        auto const s = this->in_.wait(dl, st);
+        this->slice_budget_->waited();
+        if(s == wake_status::cancelled)
+            return input_step::stopped;
+        if(s == wake_status::timeout && !acc_.empty() && !emit())
+            return input_step::stopped;
+        return input_step::idle;
+    }
+
+    slice at_end()
+    {
+        if(!acc_.empty() && !emit())
+            return slice::stopped;
+        return slice::done;
     }
 };
 
@@ -715,10 +773,10 @@ public:
     interval on. `tau` is `(burst - 1)` intervals.
 */
 template<class T>
-class throttle_segment final : public segment_base, public stage_base
+class throttle_segment final : public buffer_segment<throttle_segment<T>, T>, public stage_base
 {
-    buffer_reader<T> in_;
     port<T>* next_;
+    timer_service* timers_;
     std::chrono::nanoseconds interval_;
     std::size_t burst_;
     std::chrono::nanoseconds tau_;
@@ -727,8 +785,9 @@ class throttle_segment final : public segment_base, public stage_base
 
 public:
     throttle_segment(build_context const& cx, buffer<T>& in, port_base* next, double per_second, std::size_t burst)
-        : in_(in)
+        : buffer_segment<throttle_segment<T>, T>(in)
         , next_(static_cast<port<T>*>(next))
+        , timers_(&timers_of(cx.st))
         , interval_(std::max<std::int64_t>(1, static_cast<std::int64_t>(1e9 / per_second)))
         , burst_(burst)
         , tau_(interval_ * static_cast<std::int64_t>(burst - 1))
@@ -736,62 +795,35 @@ public:
         init_stage(cx.rt, cx.st, cx.opts, cx.out, cx.budget);
     }
 
-    slice run(std::stop_token const& st) override
+    bool process(item<T>* it, std::stop_token const& st)
     {
-        timer_service& timers = timers_of(*st_);
-        slice_budget& budget = *slice_budget_;
-        budget.begin();
-        for(;;)
+        rt_->in.add(it->weight);
+        auto now = timers_->now();
+        if(!started_)
         {
-            item<T>* it = nullptr;
-            auto const r = in_.next(it);
-            if(r == buffer_reader<T>::pull::item)
-            {
-                rt_->in.add(it->weight);
-                auto now = timers.now();
-                if(!started_)
-                {
-                    tat_ = now;
-                    started_ = true;
-                }
-                if(now < tat_ - tau_)
-                {
-                    // sleep once for the items waiting (up to a burst), not once per item
-                    std::size_t const waiting = 1 + in_.in_hand() + in_.source().depth();
-                    auto const k = static_cast<std::int64_t>(std::min(burst_, waiting));
-                    auto const wake = tat_ - tau_ + interval_ * (k - 1);
-                    flush_output();
-                    if(!timers.sleep_until(wake, st))
-                        return slice::stopped;
-                    budget.waited();
-                    now = timers.now();
-                }
-                tat_ = std::max(tat_, now) + interval_;
-                rt_->out.add(it->weight);
-                if(BOOST_UNLIKELY(tracing_installed()) && (in_.traced() || budget.trace))
-                    budget.trace = in_.take_trace();
-                if(!next_->push(std::move(it->value), it->weight))
-                    return slice::stopped;
-                if(in_.chunk_done())
-                    flush_output();
-                switch(tick(st))
-                {
-                case tick_result::go:
-                    break;
-                case tick_result::more:
-                    return slice::more;
-                case tick_result::stop:
-                    return slice::stopped;
-                }
-                continue;
-            }
-            if(r == buffer_reader<T>::pull::end)
-                return slice::done;
-            flush_output();
-            if(in_.wait(wait_deadline::never(), st) == wake_status::cancelled)
-                return slice::stopped;
-            budget.waited();
+            tat_ = now;
+            started_ = true;
         }
+        if(now < tat_ - tau_)
+        {
+            // sleep once for the items waiting (up to a burst), not once per item
+            std::size_t const waiting = 1 + this->in_.in_hand() + this->in_.source().depth();
+            auto const k = static_cast<std::int64_t>(std::min(burst_, waiting));
+            auto const wake = tat_ - tau_ + interval_ * (k - 1);
+            this->flush_output();
+            if(!timers_->sleep_until(wake, st))
+                return false;
+            this->slice_budget_->waited();
+            now = timers_->now();
+        }
+        tat_ = std::max(tat_, now) + interval_;
+        rt_->out.add(it->weight);
+        this->hand_on_trace();
+        if(!next_->push(std::move(it->value), it->weight))
+            return false;
+        if(this->in_.chunk_done())
+            this->flush_output();
+        return true;
     }
 };
 
@@ -938,6 +970,17 @@ class par_segment final : public segment_base
         return k == core_type::skipped; // stopped: the lane recorded why
     }
 
+    /// The next slot whose item is settled, if any: in order, only the oldest.
+    bool settled_slot(std::uint32_t& i)
+    {
+        if(!core_->ordered_)
+            return core_->done_.try_pop(i);
+        if(inflight_ == 0)
+            return false;
+        i = static_cast<std::uint32_t>(head_ % n_);
+        return core_->slots_[i].state.load(std::memory_order_acquire) >= core_type::ok;
+    }
+
     bool reapable() const noexcept
     {
         if(inflight_ == 0)
@@ -976,35 +1019,18 @@ public:
         for(;;)
         {
             bool progress = false;
-            if(core_->ordered_)
+            for(std::uint32_t i = 0; settled_slot(i);)
             {
-                while(inflight_ > 0)
-                {
-                    auto& s = core_->slots_[head_ % n_];
-                    if(s.state.load(std::memory_order_acquire) < core_type::ok)
-                        break;
-                    if(!reap(s))
-                        return slice::stopped;
+                if(!reap(core_->slots_[i]))
+                    return slice::stopped;
+                if(core_->ordered_)
                     ++head_;
-                    --inflight_;
-                    progress = true;
-                    if(auto const t = tick(st); t != tick_result::go)
-                        return t == tick_result::more ? slice::more : slice::stopped;
-                }
-            }
-            else
-            {
-                std::uint32_t i = 0;
-                while(core_->done_.try_pop(i))
-                {
-                    if(!reap(core_->slots_[i]))
-                        return slice::stopped;
+                else
                     free_.push_back(i);
-                    --inflight_;
-                    progress = true;
-                    if(auto const t = tick(st); t != tick_result::go)
-                        return t == tick_result::more ? slice::more : slice::stopped;
-                }
+                --inflight_;
+                progress = true;
+                if(auto const t = tick(st); t != tick_result::go)
+                    return t == tick_result::more ? slice::more : slice::stopped;
             }
             if(st.stop_requested())
                 return slice::stopped;
@@ -1161,14 +1187,15 @@ enum class delivery : std::uint8_t
 };
 
 template<class T, class Deliver>
-class sink_segment final : public segment_base, public stage_base
+class sink_segment final : public buffer_segment<sink_segment<T, Deliver>, T>, public stage_base
 {
-    buffer_reader<T> in_;
+    using slice = segment_base::slice;
+
     Deliver deliver_;
 
     BOOST_NOINLINE delivery deliver_traced(T& v)
     {
-        slice_budget_->trace = in_.take_trace();
+        this->slice_budget_->trace = this->in_.take_trace();
         stage_trace trace(*this);
         delivery const d = deliver_(*this, v);
         trace.end(d == delivery::skipped || d == delivery::stop);
@@ -1176,64 +1203,43 @@ class sink_segment final : public segment_base, public stage_base
     }
 
 public:
-    sink_segment(build_context const& cx, buffer<T>& in, Deliver d) : in_(in), deliver_(std::move(d))
+    sink_segment(build_context const& cx, buffer<T>& in, Deliver d)
+        : buffer_segment<sink_segment<T, Deliver>, T>(in), deliver_(std::move(d))
     {
         init_stage(cx.rt, cx.st, cx.opts, nullptr, cx.budget);
     }
 
-    slice run(std::stop_token const& st) override
+    bool process(item<T>* it, std::stop_token const&)
     {
-        slice_budget& budget = *slice_budget_;
-        budget.begin();
-        for(;;)
+        auto const w = it->weight;
+        delivery const d = this->in_.traced() ? deliver_traced(it->value) : deliver_(*this, it->value);
+        switch(d)
         {
-            item<T>* it = nullptr;
-            auto const r = in_.next(it);
-            if(r == buffer_reader<T>::pull::item)
-            {
-                auto const w = it->weight;
-                delivery const d = in_.traced() ? deliver_traced(it->value) : deliver_(*this, it->value);
-                switch(d)
-                {
-                case delivery::delivered:
-                    rt_->in.add(w);
-                    rt_->out.add(w);
-                    break;
-                case delivery::skipped:
-                    rt_->in.add(w);
-                    rt_->errors.add(w);
-                    break;
-                case delivery::dropped: // refused by the receiver: dropped on its way, as by a buffer
-                    rt_->add_dropped(w);
-                    break;
-                case delivery::stop:
-                    rt_->in.add(w);
-                    rt_->errors.add(w);
-                    return slice::stopped;
-                }
-                switch(tick(st))
-                {
-                case tick_result::go:
-                    break;
-                case tick_result::more:
-                    return slice::more;
-                case tick_result::stop:
-                    return slice::stopped;
-                }
-                continue;
-            }
-            if(r == buffer_reader<T>::pull::end)
-            {
-                deliver_.finish();
-                flush_stats();
-                st_->mark_completed();
-                return slice::done;
-            }
-            flush_stats();
-            if(in_.wait(wait_deadline::never(), st) == wake_status::cancelled)
-                return slice::stopped;
-            budget.waited();
+        case delivery::delivered:
+            rt_->in.add(w);
+            rt_->out.add(w);
+            break;
+        case delivery::skipped:
+            rt_->in.add(w);
+            rt_->errors.add(w);
+            break;
+        case delivery::dropped: // refused by the receiver: dropped on its way, as by a buffer
+            rt_->add_dropped(w);
+            break;
+        case delivery::stop:
+            rt_->in.add(w);
+            rt_->errors.add(w);
+            return false;
         }
+        return true;
+    }
+
+    slice at_end()
+    {
+        deliver_.finish();
+        this->flush_stats();
+        st_->mark_completed();
+        return slice::done;
     }
 };
 

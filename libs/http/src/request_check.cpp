@@ -5,6 +5,8 @@
 
 #include "request_check.hpp"
 
+#include <spindle/detail/ows.hpp>
+
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
@@ -32,15 +34,7 @@ bool is_tchar(char c) noexcept
     }
 }
 
-std::string_view trim_ows(std::string_view s) noexcept
-{
-    while(!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while(!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
+using spindle::detail::trim_ows;
 
 bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept
 {

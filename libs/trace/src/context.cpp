@@ -5,6 +5,8 @@
 
 #include <spindle/trace/context.hpp>
 
+#include <spindle/detail/ows.hpp>
+
 #include <boost/system/system_error.hpp>
 
 #include <random>
@@ -117,14 +119,7 @@ bool is_key_char(char c) noexcept
     return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
 }
 
-std::string_view trim_ows(std::string_view s) noexcept
-{
-    while(!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while(!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
+using spindle::detail::trim_ows;
 
 } // namespace
 
