@@ -4,6 +4,7 @@
 //
 
 #include <spindle/json.hpp>
+#include <spindle/http/health_status.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -126,17 +126,6 @@ enum class circuit_state : std::uint8_t
     half_open
 };
 
-/// The result of a health check (names as in the IETF health check draft).
-enum class health_status : std::uint8_t
-{
-    /// Healthy.
-    pass,
-    /// Working, but degraded or close to a limit.
-    warn,
-    /// Not working.
-    fail
-};
-
 /// What a bounded mailbox does with a message that arrives while it is full.
 enum class overflow_policy : std::uint8_t
 {
@@ -215,14 +204,6 @@ struct enum_traits<circuit_state>
 };
 
 template<>
-struct enum_traits<health_status>
-{
-    static constexpr std::string_view type_name = "health_status";
-    static constexpr std::string_view names[] = {"pass", "warn", "fail"};
-    static_assert(std::size(names) == std::size_t(health_status::fail) + 1);
-};
-
-template<>
 struct enum_traits<overflow_policy>
 {
     static constexpr std::string_view type_name = "overflow_policy";
@@ -263,8 +244,8 @@ constexpr bool parse_enum(std::string_view s, E& out) noexcept
 /** Returns the snake_case name of an enumerator.
 
     Works for every enum of this header (@ref event_type, @ref node_type,
-    @ref supervision_strategy, @ref circuit_state, @ref health_status,
-    @ref overflow_policy). The name is the enumerator's identifier, e.g.
+    @ref supervision_strategy, @ref circuit_state, @ref overflow_policy;
+    and `health_status` of `<spindle/http/health_status.hpp>`). The name is the enumerator's identifier, e.g.
     `to_string(circuit_state::half_open) == "half_open"`.
 
     @param e The value.

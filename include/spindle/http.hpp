@@ -13,6 +13,7 @@
 */
 
 #include <spindle/http/health.hpp>
+#include <spindle/http/health_status.hpp>
 #include <spindle/http/page.hpp>
 #include <spindle/http/prometheus.hpp>
 #include <spindle/http/sections.hpp>

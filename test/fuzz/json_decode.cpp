@@ -9,6 +9,7 @@
 // value that decodes to the same thing.
 
 #include <spindle/json.hpp>
+#include <spindle/http/health_status.hpp>
 
 #include <boost/json/parse.hpp>
 

@@ -9,6 +9,7 @@
 #include <spindle/detail/config.hpp>
 #include <spindle/defaults.hpp>
 #include <spindle/enums.hpp>
+#include <spindle/http/health_status.hpp>
 
 #include <boost/json/value.hpp>
 #include <boost/system/error_code.hpp>

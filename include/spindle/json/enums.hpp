@@ -22,7 +22,7 @@ namespace spindle {
 
 //------------------------------------------------------------------------------
 // Enums (event_type, node_type, supervision_strategy, circuit_state,
-// health_status, overflow_policy): a JSON string holding the snake_case name.
+// overflow_policy, and http's health_status): a JSON string holding the snake_case name.
 
 /** Converts an enumerator to a JSON string holding its name.
 
