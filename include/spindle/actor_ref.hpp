@@ -144,8 +144,11 @@ public:
 
         @param m The message; its handler's return value is the reply.
         @param timeout After this (on the system clock) the future fails with
-        `error::ask_timeout`.
-        @return A fiber-aware future of the handler's return type.
+        `error::ask_timeout`, also when the reply comes later but before
+        anyone waits.
+        @return A fiber-aware future of the handler's return type. Dropping
+        it unwaited abandons the ask: the request is still handled, its
+        reply discarded.
     */
     template<class M>
     auto ask(M&& m, std::chrono::nanoseconds timeout) const;
