@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
 namespace spindle {
 namespace detail {
@@ -152,10 +153,13 @@ private:
         return idle ? push_result::ok_schedule : push_result::ok;
     }
 
-    // The rare paths, out of line (the lock held on entry where noted).
+    // The rare paths, out of line (called with the lock held where noted).
     push_result push_full(envelope* e, envelope*& evicted) noexcept; // held; closed or full
     push_result push_blocking(envelope* e, envelope*& evicted) noexcept;
-    next pop_rare(std::uint8_t& flags, envelope*& e) noexcept; // held; releases it
+    next pop_rare(std::uint8_t& flags, envelope*& e) noexcept; // held; flags, a pause or system mail
+    /// Wakes the first sender blocked on a full mailbox (`block` policy
+    /// only): a slot has just opened; the sender looks again and may find
+    /// it taken.
     void wake_sender() noexcept;
 
     mutable spinlock lock_; ///< guards everything below
@@ -179,17 +183,11 @@ private:
 inline push_result mailbox::push(envelope* e, envelope*& evicted) noexcept
 {
     evicted = nullptr;
-    lock_.lock();
-    push_result r;
+    std::lock_guard<spinlock> lk(lock_);
     if(closed_ || (capacity_ != 0 && size_.load(std::memory_order_relaxed) >= capacity_)) [[unlikely]]
-        r = push_full(e, evicted);
-    else
-    {
-        append(e);
-        r = scheduled_result();
-    }
-    lock_.unlock();
-    return r;
+        return push_full(e, evicted);
+    append(e);
+    return scheduled_result();
 }
 
 inline push_result mailbox::push_wait(envelope* e, envelope*& evicted) noexcept
@@ -201,23 +199,19 @@ inline push_result mailbox::push_wait(envelope* e, envelope*& evicted) noexcept
 
 inline mailbox::next mailbox::pop(bool budget_left, std::uint8_t& flags, envelope*& e) noexcept
 {
-    lock_.lock();
+    std::unique_lock<spinlock> lk(lock_);
     if((flags_ | static_cast<std::uint8_t>(paused_)) != 0 || sys_head_) [[unlikely]]
         return pop_rare(flags, e);
     flags = 0;
     if(!head_)
     {
         scheduled_ = false;
-        lock_.unlock();
         return next::idle;
     }
     if(!budget_left)
-    {
-        lock_.unlock();
         return next::more;
-    }
     e = take_head();
-    lock_.unlock();
+    lk.unlock();
     if(waiters_) [[unlikely]]
         wake_sender(); // a slot opened for a sender blocked on the full mailbox
     return next::user;

@@ -159,20 +159,16 @@ template<class A, class M, class U, class R>
 void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_state<R>* st, bool may_block = true,
               bool waited = false)
 {
-    if(!cell)
-    {
-        st->complete(boost::system::result<R>(boost::system::in_place_error, error::actor_stopped));
+    auto fail = [st](error why) {
+        st->complete(boost::system::result<R>(boost::system::in_place_error, why));
         intrusive_ptr_release(st);
-        return;
-    }
+    };
+    if(!cell)
+        return fail(error::actor_stopped);
     auto& timers = timers_of(*cell->sys_);
     ask_clock const clock = ask_clock_of(*cell->sys_);
     if(clock == ask_clock::stopped)
-    {
-        st->complete(boost::system::result<R>(boost::system::in_place_error, error::system_stopped));
-        intrusive_ptr_release(st);
-        return;
-    }
+        return fail(error::system_stopped);
     if(waited && clock == ask_clock::steady)
     {
         // (the state passed once: GCC 12 warns of a false overflow when the
@@ -184,12 +180,7 @@ void send_ask(actor_cell* cell, U&& m, std::chrono::nanoseconds timeout, reply_s
         boost::system::error_code ec;
         auto tid = timers.start(timeout, timeout_callback<R>(st), ec);
         if(ec)
-        {
-            // the timer service only refuses after shutdown
-            st->complete(boost::system::result<R>(boost::system::in_place_error, error::system_stopped));
-            intrusive_ptr_release(st);
-            return;
-        }
+            return fail(error::system_stopped); // the timer service only refuses after shutdown
         st->arm(timers, tid);
     }
     auto* env = new ask_envelope<A, M, R>(std::forward<U>(m), st);

@@ -124,25 +124,22 @@ void mailbox::wake_sender() noexcept
 
 mailbox::next mailbox::pop_rare(std::uint8_t& flags, envelope*& e) noexcept
 {
-    // the caller holds the lock; flags first, then a pause, then system mail
+    // the caller holds the lock: flags first, then a pause, then system mail
     flags = flags_;
     if(flags)
     {
         flags_ = 0;
-        lock_.unlock();
         return next::flags;
     }
     if(paused_)
     {
         scheduled_ = false;
-        lock_.unlock();
         return next::idle;
     }
     e = sys_head_;
     sys_head_ = e->next_;
     if(!sys_head_)
         sys_tail_ = nullptr;
-    lock_.unlock();
     return next::system;
 }
 
